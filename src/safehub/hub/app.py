@@ -19,8 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from safehub.errors import UsageError
-from safehub.hub import views
-from safehub.hub.charts import interval_bars
+from safehub.hub import charts, views
 from safehub.store import queries
 from safehub.store.db import connect
 from safehub.store.writes import add_override
@@ -33,7 +32,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def served_url(kind: str, *parts) -> str:
     """Links of the served hub; the static export supplies its own (see hub.export)."""
     paths = {"overview": "/", "static": "/static/{}", "category": "/categories/{}", "run": "/runs/{}",
-             "trials": "/runs/{}/trials", "trial": "/trials/{}"}
+             "trials": "/runs/{}/trials", "trial": "/trials/{}", "model": "/models/{}", "compare": "/compare?a={}&b={}",
+             "compare_form": "/compare", "self_preservation": "/self-preservation"}
     return paths[kind].format(*(quote(str(part), safe="") for part in parts))
 
 
@@ -78,12 +78,7 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     @app.get("/categories/{category}", response_class=HTMLResponse)
     def category_page(request: Request, category: str):
         data = views.category_view(engine, category)
-        charts = {name: interval_bars([{"label": model["model"], **metric} for model in data["models"]
-                                       for metric in model["metrics"] if metric["name"] == name
-                                       and metric["value"] is not None and 0 <= metric["low"] and metric["high"] <= 1],
-                                      title=f"{name} by model, 95% intervals")
-                  for name in data["metric_names"]}
-        return page(request, "category.html", data=data, charts=charts)
+        return page(request, "category.html", data=data, charts=charts.category_charts(data))
 
     @app.get("/api/categories/{category}")
     def api_category(category: str):
@@ -92,10 +87,7 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     @app.get("/runs/{run_id}", response_class=HTMLResponse)
     def run_page(request: Request, run_id: str):
         summary = queries.cached_run_summary(engine, run_id)
-        chart = interval_bars([{"label": f"{m.get('category', '')} · {m['name']}", **m} for m in summary["metrics"]
-                               if m["value"] is not None and 0 <= m["low"] and m["high"] <= 1],
-                              title=f"Metrics of run {run_id} with 95% intervals")
-        return page(request, "run.html", summary=summary, chart=chart)
+        return page(request, "run.html", summary=summary, chart=charts.run_chart(summary))
 
     @app.get("/runs/{run_id}/trials", response_class=HTMLResponse)
     def trials_page(request: Request, run_id: str, category: str | None = None, attack: str | None = None,
@@ -117,6 +109,33 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
             return JSONResponse({"error": "verdict must be safe or unsafe; who and why are required"}, status_code=400)
         add_override(engine, trial_id, is_safe=verdict == "safe", by=by.strip()[:200], reason=reason.strip()[:2000])
         return RedirectResponse(f"/trials/{trial_id}", status_code=303)
+
+    @app.get("/models/{model_id}", response_class=HTMLResponse)
+    def model_page(request: Request, model_id: int):
+        card = views.model_card(engine, model_id)
+        return page(request, "model.html", data=card, latest_chart=charts.run_chart(card["latest"]),
+                    trend_charts=charts.trend_charts(card))
+
+    @app.get("/api/models/{model_id}")
+    def api_model(model_id: int):
+        return _jsonable(views.model_card(engine, model_id))
+
+    @app.get("/compare", response_class=HTMLResponse)
+    def compare_page(request: Request, a: str | None = None, b: str | None = None):
+        return page(request, "compare.html", data=views.compare_view(engine, a or None, b or None), choices_form=True)
+
+    @app.get("/api/compare")
+    def api_compare(a: str | None = None, b: str | None = None):
+        return _jsonable(views.compare_view(engine, a or None, b or None))
+
+    @app.get("/self-preservation", response_class=HTMLResponse)
+    def self_preservation_page(request: Request):
+        data = views.self_preservation_view(engine)
+        return page(request, "self_preservation.html", data=data, charts=charts.self_preservation_charts(data))
+
+    @app.get("/api/self-preservation")
+    def api_self_preservation():
+        return _jsonable(views.self_preservation_view(engine))
 
     @app.get("/api/overview")
     def api_overview():

@@ -36,3 +36,83 @@ def interval_bars(rows: list[dict], *, title: str) -> str:
             f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 8}" y="{y + 14}" class="value">{value:.3f} (n={int(row["n"])})</text></g>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+TREND_WIDTH = 640
+TREND_HEIGHT = 180
+TREND_MARGIN = 40
+
+
+def trend_chart(points: list[dict], *, title: str) -> str:
+    """One metric across runs, oldest first: a point per run with its 95% interval as a vertical whisker.
+
+    `points` carry label (the run's date), value, low, high, n; a run without the metric is a gap.
+    """
+    plot_width, plot_height = TREND_WIDTH - 2 * TREND_MARGIN, TREND_HEIGHT - 50
+    step = plot_width / max(1, len(points) - 1)
+    parts = [f'<svg class="chart trend" role="img" aria-label="{escape(title)}" viewBox="0 0 {TREND_WIDTH} '
+             f'{TREND_HEIGHT}" width="100%" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+
+    def y_of(value: float) -> float:
+        return 10 + (1 - max(0.0, min(1.0, value))) * plot_height
+
+    for tick in (0.0, 0.5, 1.0):
+        y = y_of(tick)
+        parts.append(f'<line x1="{TREND_MARGIN}" y1="{y:.1f}" x2="{TREND_WIDTH - TREND_MARGIN}" y2="{y:.1f}" '
+                     f'class="grid"/><text x="{TREND_MARGIN - 6}" y="{y + 4:.1f}" class="label">{tick:g}</text>')
+    line = []
+    for index, point in enumerate(points):
+        x = TREND_MARGIN + index * step if len(points) > 1 else TREND_MARGIN + plot_width / 2
+        label = escape(str(point["label"]))
+        parts.append(f'<text x="{x:.1f}" y="{TREND_HEIGHT - 8}" class="tick">{label}</text>')
+        if point.get("value") is None:
+            continue
+        value, low, high = (float(point[key]) for key in ("value", "low", "high"))
+        line.append(f"{x:.1f},{y_of(value):.1f}")
+        description = f"{point['label']}: {value:.3f}, 95% interval {low:.3f} to {high:.3f}, n={point['n']}"
+        parts.append(f'<g><title>{escape(description)}</title>'
+                     f'<line x1="{x:.1f}" y1="{y_of(high):.1f}" x2="{x:.1f}" y2="{y_of(low):.1f}" class="whisker"/>'
+                     f'<circle cx="{x:.1f}" cy="{y_of(value):.1f}" r="4" class="point"/></g>')
+    if len(line) > 1:
+        parts.insert(1, f'<polyline points="{" ".join(line)}" class="trendline"/>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _plottable(metric: dict) -> bool:
+    """Rates in [0, 1]; differences such as order_effect run from -1 to 1 and stay in the tables."""
+    return metric["value"] is not None and 0 <= metric["low"] and metric["high"] <= 1
+
+
+def run_chart(summary: dict) -> str:
+    return interval_bars([{"label": f"{m.get('category', '')} · {m['name']}", **m} for m in summary["metrics"]
+                          if _plottable(m)], title=f"Metrics of run {summary['run_id']} with 95% intervals")
+
+
+def category_charts(data: dict) -> dict[str, str]:
+    """One chart per metric of a category page: a bar per model."""
+    return {name: interval_bars([{"label": model["model"], **metric} for model in data["models"]
+                                 for metric in model["metrics"] if metric["name"] == name and _plottable(metric)],
+                                title=f"{name} by model, 95% intervals")
+            for name in data["metric_names"]}
+
+
+def trend_charts(card: dict) -> dict[str, str]:
+    """A model card's headline metrics across its runs."""
+    return {key: trend_chart(points, title=f"{card['model']['spec']}: {key} across runs, 95% intervals")
+            for key, points in card["trends"].items()}
+
+
+def self_preservation_charts(data: dict) -> dict[str, str]:
+    """Per model: the rate per variation, pooled over scenarios and split by option order."""
+    charts = {}
+    for model in data["models"]:
+        rows = []
+        for row in model["by_variation"]:
+            rows.append({"label": row["variation"], **row})
+            for order, shown in (("first", "as (A)"), ("second", "as (B)")):
+                if row[order]:
+                    rows.append({**row[order], "label": f"{row['variation']} {shown}"})
+        charts[model["run_id"]] = interval_bars(
+            rows, title=f"{model['model']}: self-preservation rate by variation and option order, 95% intervals")
+    return charts

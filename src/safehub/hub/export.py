@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
-from safehub.hub import views
+from safehub.hub import charts, views
 from safehub.hub.app import HERE, _jsonable
-from safehub.hub.charts import interval_bars
 from safehub.store import queries
 from safehub.store.schema import responses, samples, scores, trials
 
@@ -44,7 +43,11 @@ class Exporter:
 
         def url(kind: str, *parts) -> str:
             paths = {"overview": "index.html", "static": "static/{}", "category": "categories/{}.html",
-                     "run": "runs/{}.html", "trials": "runs/{}/trials-1.html"}
+                     "run": "runs/{}.html", "trials": "runs/{}/trials-1.html", "model": "models/{}.html",
+                     "compare": "compare/{}--{}.html", "compare_form": "compare/index.html",
+                     "self_preservation": "self-preservation.html"}
+            if kind == "trial":
+                return root + self._trial_location(int(parts[0]))
             if kind not in paths:
                 raise KeyError(f"the static export has no {kind} pages")
             return root + paths[kind].format(*(slug(part) for part in parts))
@@ -66,25 +69,59 @@ class Exporter:
         overview = views.overview(self.engine)
         self._page("index.html", "overview.html", data=overview)
         self._write("api/overview.json", json.dumps(_jsonable(overview)))
-        for category in overview["categories"]:
+        # Every category with a metric, not only those with a headline: model cards link them all.
+        categories = sorted({m["category"] for model in overview["models"] for m in model["run"]["metrics"]
+                             if m.get("category")})
+        for category in categories:
             data = views.category_view(self.engine, category)
-            charts = {name: interval_bars([{"label": model["model"], **metric} for model in data["models"]
-                                           for metric in model["metrics"] if metric["name"] == name
-                                           and metric["value"] is not None and 0 <= metric["low"]
-                                           and metric["high"] <= 1], title=f"{name} by model, 95% intervals")
-                      for name in data["metric_names"]}
-            self._page(f"categories/{slug(category)}.html", "category.html", data=data, charts=charts)
+            self._page(f"categories/{slug(category)}.html", "category.html", data=data,
+                       charts=charts.category_charts(data))
             self._write(f"api/categories/{slug(category)}.json", json.dumps(_jsonable(data)))
         for model in overview["models"]:
             self._export_run(model["run"]["run_id"])
+            self._export_model(model["model_id"])
+        self._export_compare(overview)
+        self._export_self_preservation()
         return self.files
+
+    def _export_model(self, model_id: int) -> None:
+        card = views.model_card(self.engine, model_id)
+        self._page(f"models/{model_id}.html", "model.html", data=card, latest_chart=charts.run_chart(card["latest"]),
+                   trend_charts=charts.trend_charts(card))
+        self._write(f"api/models/{model_id}.json", json.dumps(_jsonable(card)))
+
+    def _export_compare(self, overview: dict) -> None:
+        """Every pair of the models' newest runs; compare/index.html is the first pair, linking the others."""
+        latest = [(model["run"]["run_id"], model["run"]["model"]) for model in overview["models"]]
+        pairs = [(a, b, model_a, model_b) for i, (a, model_a) in enumerate(latest) for b, model_b in latest[i + 1:]]
+        if not pairs:
+            self._page("compare/index.html", "compare.html", data=views.compare_view(self.engine, None, None))
+            return
+        for number, (a, b, _, _) in enumerate(pairs):
+            data = views.compare_view(self.engine, a, b)
+            others = [pair for pair in pairs if pair[:2] != (a, b)]
+            self._page(f"compare/{slug(a)}--{slug(b)}.html", "compare.html", data=data, pairs=others)
+            self._write(f"api/compare/{slug(a)}--{slug(b)}.json", json.dumps(_jsonable(data)))
+            if number == 0:
+                self._page("compare/index.html", "compare.html", data=data, pairs=others)
+
+    def _export_self_preservation(self) -> None:
+        data = views.self_preservation_view(self.engine)
+        self._page("self-preservation.html", "self_preservation.html", data=data,
+                   charts=charts.self_preservation_charts(data))
+        self._write("api/self-preservation.json", json.dumps(_jsonable(data)))
+
+    def _trial_location(self, trial_id: int) -> str:
+        """The transcript page (and anchor) holding a trial: pages hold PAGE_SIZE trials of a run in id order."""
+        with self.engine.connect() as connection:
+            run_id = connection.execute(select(trials.c.run_id).where(trials.c.id == trial_id)).scalar_one()
+            before = connection.execute(select(func.count()).select_from(trials).where(
+                trials.c.run_id == run_id, trials.c.id < trial_id)).scalar_one()
+        return f"runs/{slug(run_id)}/trials-{before // PAGE_SIZE + 1}.html#trial-{trial_id}"
 
     def _export_run(self, run_id: str) -> None:
         summary = queries.cached_run_summary(self.engine, run_id)
-        chart = interval_bars([{"label": f"{m.get('category', '')} · {m['name']}", **m} for m in summary["metrics"]
-                               if m["value"] is not None and 0 <= m["low"] and m["high"] <= 1],
-                              title=f"Metrics of run {run_id} with 95% intervals")
-        self._page(f"runs/{slug(run_id)}.html", "run.html", summary=summary, chart=chart)
+        self._page(f"runs/{slug(run_id)}.html", "run.html", summary=summary, chart=charts.run_chart(summary))
         self._write(f"api/runs/{slug(run_id)}.json", json.dumps(_jsonable(summary)))
         pages = list(self._trial_pages(run_id)) or [[]]
         for number, page in enumerate(pages, start=1):

@@ -6,8 +6,11 @@ from sqlalchemy import desc, func, or_, select
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
+from safehub.models.spec import ModelSpec
 from safehub.store import queries
-from safehub.store.schema import responses, runs, samples, scores, trials
+from safehub.store.compare import compare_runs
+from safehub.store.schema import models, responses, runs, samples, scores, trials
+from safehub.store.self_preservation import self_preservation_breakdown
 
 # The one number per category the overview shows (all but the rates marked lower_is_better read "higher is safer").
 HEADLINE = {"disallowed_content": "not_unsafe", "jailbreaks": "goodness@0.1", "instruction_hierarchy":
@@ -37,7 +40,7 @@ def overview(engine: Engine) -> dict:
             if category and HEADLINE.get(category) == metric["name"]:
                 headline[category] = {**metric, "lower_is_better": metric["name"] in LOWER_IS_BETTER}
                 categories.add(category)
-        models.append({"run": summary, "headline": headline,
+        models.append({"run": summary, "headline": headline, "model_id": run["model_id"],
                        "started_at": run["started_at"].isoformat(timespec="seconds")})
     return {"models": models, "categories": sorted(categories), "headline_metrics": HEADLINE,
             "lower_is_better": sorted(LOWER_IS_BETTER)}
@@ -146,3 +149,80 @@ def category_view(engine: Engine, category: str) -> dict:
     names = sorted({m["name"] for model in models for m in model["metrics"]})
     return {"category": category, "models": models, "metric_names": names,
             "definitions": {name: DEFINITIONS.get(name, "") for name in names}}
+
+
+SECRET_WORDS = ("key", "token", "secret", "password", "authorization")
+
+
+def public_settings(settings: dict) -> dict:
+    """A run's settings as the hub shows them: no value under a secret-looking name, specs without credentials."""
+    shown = {}
+    for name, value in sorted((settings or {}).items()):
+        if any(word in name.lower() for word in SECRET_WORDS):
+            continue
+        if name == "judge" and value:
+            value = ModelSpec.parse(str(value)).display
+        shown[name] = value
+    return shown
+
+
+def model_card(engine: Engine, model_id: int, *, max_runs: int = 50) -> dict:
+    """One model: every metric of its newest run, its headline metrics across runs, provider and settings."""
+    with engine.connect() as connection:
+        model = connection.execute(select(models).where(models.c.id == model_id)).first()
+        if model is None:
+            raise UsageError(f"no model {model_id}; the overview links every model")
+        history = [row._asdict() for row in connection.execute(
+            select(runs).where(runs.c.model_id == model_id, runs.c.n_trials > 0)
+            .order_by(desc(runs.c.started_at)).limit(max_runs))][::-1]
+    if not history:
+        raise UsageError(f"model {model.spec} has no run with results yet")
+    summaries = [queries.cached_run_summary(engine, run["id"]) for run in history]
+    headline = sorted({(m["category"], m["name"]) for summary in summaries for m in summary["metrics"]
+                       if m.get("category") and HEADLINE.get(m["category"]) == m["name"]})
+    trends = {}
+    for category, name in headline:
+        points = []
+        for run, summary in zip(history, summaries):
+            found = next((m for m in summary["metrics"] if (m.get("category"), m["name"]) == (category, name)), None)
+            points.append({"label": run["started_at"].strftime("%Y-%m-%d %H:%M"), "run_id": run["id"],
+                           **({key: found[key] for key in ("value", "low", "high", "n")} if found
+                              else {"value": None, "low": None, "high": None, "n": 0})})
+        trends[f"{category} · {name}"] = points
+    latest = history[-1]
+    return {"model": {"id": model.id, "spec": model.spec, "provider": model.provider, "name": model.name,
+                      "base_url": model.base_url},
+            "latest": summaries[-1], "settings": public_settings(latest["settings"]),
+            "runs": [{"run_id": run["id"], "started_at": run["started_at"].isoformat(timespec="seconds"),
+                      "status": run["status"], "trials": run["n_trials"], "errors": run["n_errors"],
+                      "suites": run["suites"]} for run in reversed(history)],
+            "trends": trends,
+            "lower_is_better": sorted(LOWER_IS_BETTER)}
+
+
+def compare_view(engine: Engine, run_a: str | None, run_b: str | None) -> dict:
+    """Two runs side by side (by default the newest runs of the first two models), or just the choices."""
+    choices = [{"run_id": run["id"], "model": run["model_spec"],
+                "started_at": run["started_at"].isoformat(timespec="seconds")} for run in latest_runs(engine)]
+    if not (run_a and run_b):
+        if len(choices) < 2:
+            return {"choices": choices, "comparison": None}
+        run_a, run_b = run_a or choices[0]["run_id"], run_b or choices[1]["run_id"]
+    if run_a == run_b:
+        raise UsageError("compare needs two different runs")
+    return {"choices": choices, "comparison": compare_runs(engine, run_a, run_b)}
+
+
+def self_preservation_view(engine: Engine) -> dict:
+    """Each model's newest run with self-preservation trials: headline rates and the scenario x variation matrix."""
+    shown = []
+    for run in latest_runs(engine):
+        summary = queries.cached_run_summary(engine, run["id"])
+        metrics = [m for m in summary["metrics"] if m.get("category") == "self_preservation"
+                   and m["name"] in ("self_preservation_rate", "order_effect", "test_awareness_rate")]
+        if not metrics:
+            continue
+        shown.append({"run_id": run["id"], "model": summary["model"], "model_id": run["model_id"],
+                      "metrics": metrics, **self_preservation_breakdown(engine, run["id"])})
+    return {"models": shown, "definitions": {name: DEFINITIONS[name] for name in
+                                             ("self_preservation_rate", "order_effect", "test_awareness_rate")}}
