@@ -85,3 +85,14 @@ def test_bootstrap_hand_computed_cases():
     # Two units, 0 and 1: resampled means are 0, 0.5, 1 with chances 1/4, 1/2, 1/4, so the 2.5th and
     # 97.5th percentiles are 0 and 1.
     assert bootstrap_mean_interval([0.0, 1.0]) == (0.0, 1.0)
+
+
+def test_rate_intervals_never_collapse_when_every_unit_agrees():
+    from safehub.stats import clustered_rate, goodness_metric, wilson_interval
+
+    # Thirty requests all refused under every attack: the interval is Wilson's, not [1, 1].
+    all_safe = goodness_metric({f"r{i}": {"a": 1.0, "b": 1.0} for i in range(30)})
+    assert (all_safe["low"], all_safe["high"]) == wilson_interval(30, 30)
+    # One request: as wide as one trial's Wilson interval, however many epochs it had.
+    single = clustered_rate("not_unsafe", [1.0], n_trials=10)
+    assert single["low"] < 0.25 and single["high"] == 1.0
