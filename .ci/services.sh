@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install and start the services the tests use, on loopback only: PostgreSQL for the store tests.
+# Install and start the services the tests use, on loopback only: PostgreSQL for the store tests, and
+# Debian's Chromium for the browser tests (tests/e2e drive /usr/bin/chromium; no browser is ever downloaded).
 # Idempotent; safe to run on every `make test`. Prints the PostgreSQL URL for the tests on stdout.
 set -euo pipefail
 
@@ -11,7 +12,8 @@ PG_PORT=${SAFEHUB_PG_PORT:-5432}
 log() { echo "services: $*" >&2; }
 
 if [ "$(id -u)" != 0 ]; then
-  log "not root: not installing PostgreSQL; Postgres store tests run only if SAFEHUB_TEST_PG is set"
+  log "not root: not installing PostgreSQL or Chromium; Postgres store tests run only if SAFEHUB_TEST_PG is set,"
+  log "and tests/e2e fail unless /usr/bin/chromium is installed (apt-get install chromium)"
   exit 0
 fi
 
@@ -25,6 +27,7 @@ need() {  # need PACKAGE...: install what is missing
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+need chromium
 need postgresql postgresql-client
 
 version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)

@@ -137,3 +137,12 @@ def test_export_writes_the_model_compare_and_self_preservation_pages(store, tmp_
     assert anchors  # differing samples link to the transcript page that holds them
     for page, trial_id in anchors:
         assert f'id="trial-{trial_id}"' in (out / page).read_text()
+
+
+def test_overview_names_every_suite_version_and_when_it_was_last_updated(client):
+    data = client.get("/api/overview").json()
+    assert ["self_preservation", "1.0"] in data["suite_versions"]
+    assert {name for name, _ in data["suite_versions"]} == {"self_preservation", "disallowed_content"}
+    assert data["last_updated"] >= max(model["started_at"] for model in data["models"])
+    page = client.get("/").text
+    assert f"Last updated {data['last_updated']}" in page

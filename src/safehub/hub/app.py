@@ -32,7 +32,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def served_url(kind: str, *parts) -> str:
     """Links of the served hub; the static export supplies its own (see hub.export)."""
     paths = {"overview": "/", "static": "/static/{}", "category": "/categories/{}", "run": "/runs/{}",
-             "trials": "/runs/{}/trials", "trial": "/trials/{}", "model": "/models/{}", "compare": "/compare?a={}&b={}",
+             "trials": "/runs/{}/trials", "transcripts": "/trials", "trial": "/trials/{}", "model": "/models/{}",
+             "compare": "/compare?a={}&b={}",
              "compare_form": "/compare", "self_preservation": "/self-preservation"}
     return paths[kind].format(*(quote(str(part), safe="") for part in parts))
 
@@ -89,11 +90,32 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
         summary = queries.cached_run_summary(engine, run_id)
         return page(request, "run.html", summary=summary, chart=charts.run_chart(summary))
 
+    def transcripts(run_id: str | None, *, is_hub_wide: bool, category: str | None, subcategory: str | None,
+                    attack: str | None, label: str | None, q: str | None, page_number: int, after: int | None,
+                    before: int | None) -> dict:
+        """The transcripts of one run or of every run; empty form fields mean "any"."""
+        def field(value: str | None, limit: int = 500) -> str | None:
+            return (value or "").replace("\x00", "").strip()[:limit] or None  # PostgreSQL text cannot hold NUL
+
+        return views.trial_page(engine, field(run_id), category=field(category), subcategory=field(subcategory),
+                                attack=field(attack), label=field(label), search=field(q), page=page_number,
+                                after=after, before=before, is_hub_wide=is_hub_wide)
+
     @app.get("/runs/{run_id}/trials", response_class=HTMLResponse)
-    def trials_page(request: Request, run_id: str, category: str | None = None, attack: str | None = None,
-                    label: str | None = None, q: str | None = None, page_number: int = 1):
-        data = views.trial_page(engine, run_id, category=category or None, attack=attack or None,
-                                label=label or None, search=q or None, page=page_number)
+    def trials_page(request: Request, run_id: str, category: str | None = None, subcategory: str | None = None,
+                    attack: str | None = None, label: str | None = None, q: str | None = None, page_number: int = 1,
+                    after: int | None = None, before: int | None = None):
+        data = transcripts(run_id, is_hub_wide=False, category=category, subcategory=subcategory, attack=attack,
+                           label=label, q=q, page_number=page_number, after=after, before=before)
+        return page(request, "trials.html", data=data)
+
+    @app.get("/trials", response_class=HTMLResponse)
+    def all_trials_page(request: Request, run: str | None = None, category: str | None = None,
+                        subcategory: str | None = None, attack: str | None = None, label: str | None = None,
+                        q: str | None = None, page_number: int = 1, after: int | None = None,
+                        before: int | None = None):
+        data = transcripts(run, is_hub_wide=True, category=category, subcategory=subcategory, attack=attack,
+                           label=label, q=q, page_number=page_number, after=after, before=before)
         return page(request, "trials.html", data=data)
 
     @app.get("/trials/{trial_id}", response_class=HTMLResponse)
@@ -150,10 +172,20 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
         return _jsonable(queries.cached_run_summary(engine, run_id))
 
     @app.get("/api/runs/{run_id}/trials")
-    def api_trials(run_id: str, category: str | None = None, attack: str | None = None, label: str | None = None,
-                   q: str | None = None, page_number: int = 1):
-        return _jsonable(views.trial_page(engine, run_id, category=category, attack=attack, label=label, search=q,
-                                          page=page_number))
+    def api_trials(run_id: str, category: str | None = None, subcategory: str | None = None,
+                   attack: str | None = None, label: str | None = None, q: str | None = None, page_number: int = 1,
+                   after: int | None = None, before: int | None = None):
+        return _jsonable(transcripts(run_id, is_hub_wide=False, category=category, subcategory=subcategory,
+                                     attack=attack, label=label, q=q, page_number=page_number, after=after,
+                                     before=before))
+
+    @app.get("/api/trials")
+    def api_all_trials(run: str | None = None, category: str | None = None, subcategory: str | None = None,
+                       attack: str | None = None, label: str | None = None, q: str | None = None,
+                       page_number: int = 1, after: int | None = None, before: int | None = None):
+        return _jsonable(transcripts(run, is_hub_wide=True, category=category, subcategory=subcategory,
+                                     attack=attack, label=label, q=q, page_number=page_number, after=after,
+                                     before=before))
 
     @app.get("/api/trials/{trial_id}")
     def api_trial(trial_id: int):

@@ -1,34 +1,37 @@
 """A static copy of the hub: plain files anyone can publish (`safehub export --out DIR`).
 
-Links are relative, so the copy works from any folder, a web server or file://. Transcripts are
-written a page of trials at a time (keyset pagination, never the whole run in memory), each page
-holding the full conversations and verdicts; the JSON API is exported beside the pages.
+Links are relative, so the copy works from any folder, a web server or file://. Each page kind has
+one method below. Transcripts are most of the work (a million trials make ten thousand pages): they
+are written by hub.transcripts_export, streaming each run in trial id order, in worker processes
+while this process writes the other pages; each page holds the full conversations and verdicts.
+The JSON API is exported beside the pages.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
 from safehub.hub import charts, views
 from safehub.hub.app import HERE, _jsonable
+from safehub.hub.transcripts_export import PAGE_SIZE, TranscriptPlan, plan_transcripts, relative_urls, slug, write_transcripts
 from safehub.store import queries
-from safehub.store.schema import responses, samples, scores, trials
+from safehub.store.schema import trials
 
-PAGE_SIZE = 100
+__all__ = ["PAGE_SIZE", "PATHS", "Exporter", "export_hub", "slug"]
 
-
-def slug(text: str) -> str:
-    """A file name for an id or category; anything unusual becomes '_'."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", str(text)) or "_"
+# Where each kind of page lives, relative to the export's root (templates link with url(kind, *parts)).
+PATHS = {"overview": "index.html", "static": "static/{}", "category": "categories/{}.html",
+         "run": "runs/{}.html", "trials": "runs/{}/trials-1.html", "model": "models/{}.html",
+         "compare": "compare/{}--{}.html", "compare_form": "compare/index.html",
+         "self_preservation": "self-preservation.html"}
 
 
 class Exporter:
@@ -37,20 +40,15 @@ class Exporter:
         self.out = out
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True))
         self.files = 0
+        self.transcripts: dict[str, TranscriptPlan] = {}
 
     def _url_for(self, depth: int):
-        root = "../" * depth
+        links = relative_urls(PATHS, depth)
 
         def url(kind: str, *parts) -> str:
-            paths = {"overview": "index.html", "static": "static/{}", "category": "categories/{}.html",
-                     "run": "runs/{}.html", "trials": "runs/{}/trials-1.html", "model": "models/{}.html",
-                     "compare": "compare/{}--{}.html", "compare_form": "compare/index.html",
-                     "self_preservation": "self-preservation.html"}
             if kind == "trial":
-                return root + self._trial_location(int(parts[0]))
-            if kind not in paths:
-                raise KeyError(f"the static export has no {kind} pages")
-            return root + paths[kind].format(*(slug(part) for part in parts))
+                return "../" * depth + self._trial_location(int(parts[0]))
+            return links(kind, *parts)
         return url
 
     def _write(self, relative: str, text: str) -> None:
@@ -67,25 +65,38 @@ class Exporter:
     def export(self) -> int:
         shutil.copytree(HERE / "static", self.out / "static", dirs_exist_ok=True)
         overview = views.overview(self.engine)
-        self._page("index.html", "overview.html", data=overview)
-        self._write("api/overview.json", json.dumps(_jsonable(overview)))
-        # Every category with a metric, not only those with a headline: model cards link them all.
-        categories = sorted({m["category"] for model in overview["models"] for m in model["run"]["metrics"]
-                             if m.get("category")})
-        for category in categories:
-            data = views.category_view(self.engine, category)
-            self._page(f"categories/{slug(category)}.html", "category.html", data=data,
-                       charts=charts.category_charts(data))
-            self._write(f"api/categories/{slug(category)}.json", json.dumps(_jsonable(data)))
-        for model in overview["models"]:
-            self._export_run(model["run"]["run_id"])
-            self._export_model(model["model_id"])
-        self._export_compare(overview)
-        self._export_self_preservation()
+        cards = [views.model_card(self.engine, model["model_id"]) for model in overview["models"]]
+        # Every run a model card lists (its history), not only the newest: each number links to its transcripts.
+        run_ids = [run["run_id"] for card in cards for run in card["runs"]]
+        self.transcripts = {run_id: plan_transcripts(self.engine, run_id) for run_id in run_ids}
+        # The transcripts are written in the background (worker processes) while this thread writes the rest.
+        with ThreadPoolExecutor(max_workers=1) as background:
+            transcripts = background.submit(self._export_transcripts, list(self.transcripts.values()))
+            self._export_overview(overview)
+            # Every category with a metric, not only those with a headline: model cards link them all.
+            for category in sorted({m["category"] for model in overview["models"] for m in model["run"]["metrics"]
+                                    if m.get("category")}):
+                self._export_category(category)
+            for run_id in run_ids:
+                self._export_run(run_id)
+            for card in cards:
+                self._export_model(card)
+            self._export_compare(overview)
+            self._export_self_preservation()
+            self.files += transcripts.result()
         return self.files
 
-    def _export_model(self, model_id: int) -> None:
-        card = views.model_card(self.engine, model_id)
+    def _export_overview(self, overview: dict) -> None:
+        self._page("index.html", "overview.html", data=overview)
+        self._write("api/overview.json", json.dumps(_jsonable(overview)))
+
+    def _export_category(self, category: str) -> None:
+        data = views.category_view(self.engine, category)
+        self._page(f"categories/{slug(category)}.html", "category.html", data=data, charts=charts.category_charts(data))
+        self._write(f"api/categories/{slug(category)}.json", json.dumps(_jsonable(data)))
+
+    def _export_model(self, card: dict) -> None:
+        model_id = card["model"]["id"]
         self._page(f"models/{model_id}.html", "model.html", data=card, latest_chart=charts.run_chart(card["latest"]),
                    trend_charts=charts.trend_charts(card))
         self._write(f"api/models/{model_id}.json", json.dumps(_jsonable(card)))
@@ -97,8 +108,9 @@ class Exporter:
         if not pairs:
             self._page("compare/index.html", "compare.html", data=views.compare_view(self.engine, None, None))
             return
+        per_sample: dict[str, dict] = {}  # each run's per-sample verdicts, read once for all its pairs
         for number, (a, b, _, _) in enumerate(pairs):
-            data = views.compare_view(self.engine, a, b)
+            data = views.compare_view(self.engine, a, b, per_sample=per_sample)
             others = [pair for pair in pairs if pair[:2] != (a, b)]
             self._page(f"compare/{slug(a)}--{slug(b)}.html", "compare.html", data=data, pairs=others)
             self._write(f"api/compare/{slug(a)}--{slug(b)}.json", json.dumps(_jsonable(data)))
@@ -115,40 +127,17 @@ class Exporter:
         """The transcript page (and anchor) holding a trial: pages hold PAGE_SIZE trials of a run in id order."""
         with self.engine.connect() as connection:
             run_id = connection.execute(select(trials.c.run_id).where(trials.c.id == trial_id)).scalar_one()
-            before = connection.execute(select(func.count()).select_from(trials).where(
-                trials.c.run_id == run_id, trials.c.id < trial_id)).scalar_one()
-        return f"runs/{slug(run_id)}/trials-{before // PAGE_SIZE + 1}.html#trial-{trial_id}"
+        plan = self.transcripts.get(run_id) or plan_transcripts(self.engine, run_id)
+        return plan.location(trial_id)
 
     def _export_run(self, run_id: str) -> None:
         summary = queries.cached_run_summary(self.engine, run_id)
         self._page(f"runs/{slug(run_id)}.html", "run.html", summary=summary, chart=charts.run_chart(summary))
         self._write(f"api/runs/{slug(run_id)}.json", json.dumps(_jsonable(summary)))
-        pages = list(self._trial_pages(run_id)) or [[]]
-        for number, page in enumerate(pages, start=1):
-            self._page(f"runs/{slug(run_id)}/trials-{number}.html", "export_trials.html", run_id=run_id,
-                       trials=page, page=number, pages=len(pages), run_file=slug(run_id))
 
-    def _trial_pages(self, run_id: str) -> Iterator[list[dict]]:
-        last_id = 0
-        query = (select(trials.c.id, trials.c.attack, trials.c.epoch, trials.c.messages, samples.c.suite,
-                        samples.c.sample_id, samples.c.category, responses.c.text, responses.c.error,
-                        responses.c.error_kind)
-                 .select_from(trials.join(responses).join(samples, samples.c.id == trials.c.sample_pk))
-                 .order_by(trials.c.id).limit(PAGE_SIZE))
-        with self.engine.connect() as connection:
-            while True:
-                rows = connection.execute(query.where(trials.c.run_id == run_id, trials.c.id > last_id)).all()
-                if not rows:
-                    return
-                last_id = rows[-1].id
-                verdicts: dict[int, list[dict]] = {}
-                for score in connection.execute(select(scores.c.trial_id, scores.c.grader, scores.c.metric,
-                                                       scores.c.label, scores.c.value, scores.c.explanation,
-                                                       scores.c.is_override, scores.c.created_by)
-                                                .where(scores.c.trial_id.in_([r.id for r in rows]))
-                                                .order_by(scores.c.id)):
-                    verdicts.setdefault(score.trial_id, []).append(score._asdict())
-                yield [{**row._asdict(), "scores": verdicts.get(row.id, [])} for row in rows]
+    def _export_transcripts(self, plans: list[TranscriptPlan]) -> int:
+        """runs/RUN/trials-N.html for each run: returns the number of files (counted by the caller)."""
+        return write_transcripts(self.engine, self.out, plans, PATHS)
 
 
 def export_hub(engine: Engine, out: Path) -> int:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import desc, func, or_, select
+from urllib.parse import urlencode
+
+from sqlalchemy import desc, func, select
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
 from safehub.models.spec import ModelSpec
 from safehub.store import queries
+from safehub.store import search as search_store
 from safehub.store.compare import compare_runs
 from safehub.store.schema import models, responses, runs, samples, scores, trials
 from safehub.store.self_preservation import self_preservation_breakdown
@@ -32,7 +35,8 @@ def latest_runs(engine: Engine) -> list[dict]:
 
 def overview(engine: Engine) -> dict:
     models, categories = [], set()
-    for run in latest_runs(engine):
+    latest = latest_runs(engine)
+    for run in latest:
         summary = queries.cached_run_summary(engine, run["id"])
         headline = {}
         for metric in summary["metrics"]:
@@ -42,52 +46,101 @@ def overview(engine: Engine) -> dict:
                 categories.add(category)
         models.append({"run": summary, "headline": headline, "model_id": run["model_id"],
                        "started_at": run["started_at"].isoformat(timespec="seconds")})
+    finished = [run["finished_at"] or run["started_at"] for run in latest]
     return {"models": models, "categories": sorted(categories), "headline_metrics": HEADLINE,
+            "last_updated": max(finished).isoformat(timespec="seconds") if finished else None,
+            # Every suite version any shown run used: two models on different versions are not comparable.
+            "suite_versions": sorted({(s["name"], s["version"]) for model in models for s in model["run"]["suites"]}),
             "lower_is_better": sorted(LOWER_IS_BETTER)}
 
 
-def trial_page(engine: Engine, run_id: str, *, category: str | None = None, attack: str | None = None,
-               label: str | None = None, search: str | None = None, page: int = 1) -> dict:
-    """One page of a run's transcripts, filtered; never loads the run's other trials."""
-    queries.get_run(engine, run_id)
-    if page < 1:
-        raise UsageError("page must be at least 1")
-    latest = queries._latest_scores()
-    conditions = [trials.c.run_id == run_id]
-    if category:
-        conditions.append(samples.c.category == category)
-    if attack:
-        conditions.append(trials.c.attack == attack)
-    if search:
-        pattern = f"%{search}%"
-        conditions.append(or_(responses.c.text.like(pattern), samples.c.sample_id.like(pattern)))
-    base = (trials.join(responses).join(samples, samples.c.id == trials.c.sample_pk)
-            .outerjoin(latest, latest.c.trial_id == trials.c.id))
-    if label:
-        conditions.append(latest.c.label == label)
-    with engine.connect() as connection:
-        total = connection.execute(select(func.count(func.distinct(trials.c.id))).select_from(base)
-                                   .where(*conditions)).scalar_one()
-        rows = connection.execute(
-            select(trials.c.id, samples.c.suite, samples.c.sample_id, samples.c.category, trials.c.attack,
-                   trials.c.epoch, responses.c.text, responses.c.error_kind, func.max(latest.c.label).label("label"))
-            .select_from(base).where(*conditions).group_by(trials.c.id, samples.c.suite, samples.c.sample_id,
-                                                          samples.c.category, trials.c.attack, trials.c.epoch,
-                                                          responses.c.text, responses.c.error_kind)
-            .order_by(trials.c.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
-        facets = {
-            "categories": [r[0] for r in connection.execute(
-                select(func.distinct(samples.c.category)).select_from(trials.join(samples, samples.c.id ==
-                                                                                 trials.c.sample_pk))
-                .where(trials.c.run_id == run_id).order_by(samples.c.category))],
-            "attacks": [r[0] for r in connection.execute(select(func.distinct(trials.c.attack))
-                                                          .where(trials.c.run_id == run_id).order_by(trials.c.attack))],
-        }
-    return {"run_id": run_id, "total": int(total), "page": page, "pages": max(1, -(-int(total) // PAGE_SIZE)),
-            "trials": [{"trial_id": r.id, "suite": r.suite, "sample_id": r.sample_id, "category": r.category,
-                        "attack": r.attack, "epoch": r.epoch, "response": r.text, "error_kind": r.error_kind,
-                        "label": r.label} for r in rows],
-            "facets": facets, "filters": {"category": category, "attack": attack, "label": label, "search": search}}
+def trial_page(engine: Engine, run_id: str | None, *, category: str | None = None, subcategory: str | None = None,
+               attack: str | None = None, label: str | None = None, search: str | None = None, page: int = 1,
+               after: int | None = None, before: int | None = None, is_hub_wide: bool = False) -> dict:
+    """One page of transcripts, filtered: a run's (run_id), or every run's when run_id is None.
+
+    Pages follow trial ids (`after` / `before` the first or last shown); `page` (at most the first
+    search.COUNT_CAP matches) is kept for links from before. The count stops at COUNT_CAP: "1,000+".
+    `links` are query strings for the previous and next pages; `is_hub_wide` puts the run among them.
+    """
+    if run_id is not None:
+        queries.get_run(engine, run_id)
+    if page < 1 or (page - 1) * PAGE_SIZE > search_store.COUNT_CAP:
+        raise UsageError(f"page must be between 1 and {search_store.COUNT_CAP // PAGE_SIZE + 1}; "
+                         "follow the next links to go further, or narrow the filters")
+    query = search_store.TrialQuery(run_id=run_id, category=category, subcategory=subcategory, attack=attack,
+                                    label=label, text=search)
+    offset = 0 if after is not None or before is not None else (page - 1) * PAGE_SIZE
+    model_runs = _transcript_runs(engine, run_id)
+    facets = _transcript_facets(engine, run_id, model_runs)
+    # A run's facets list every value its trials have: a filter on another value matches nothing.
+    is_empty = run_id is not None and any(value and value not in facets[name] for name, value in (
+        ("categories", category), ("subcategories", subcategory), ("attacks", attack), ("labels", label)))
+    found = (search_store.TrialPage() if is_empty else
+             search_store.find_trials(engine, query, after=after, before=before, offset=offset, limit=PAGE_SIZE))
+    if after is None and before is None and (found.trials or offset == 0):
+        # An offset page: the matches up to its last trial are known, so count only those after it.
+        total, is_capped = offset + len(found.trials), False
+        if found.has_next:
+            more, is_capped = search_store.count_matches(engine, query, search_store.COUNT_CAP - total,
+                                                         after=found.trials[-1]["trial_id"])
+            total += more
+    elif is_empty:
+        total, is_capped = 0, False
+    else:
+        total, is_capped = search_store.count_matches(engine, query)
+    filters = {"run": run_id if is_hub_wide else None, "category": category, "subcategory": subcategory,
+               "attack": attack, "label": label, "q": search}
+    first, last = (found.trials[0]["trial_id"], found.trials[-1]["trial_id"]) if found.trials else (None, None)
+    links = {"prev": _page_link(filters, before=first) if found.has_prev and first is not None else None,
+             "next": _page_link(filters, after=last) if found.has_next and last is not None else None}
+    trials_shown = []
+    for trial in found.trials:
+        response = trial.pop("snippet") or ""
+        trial.update(response=response, is_truncated=trial.pop("response_chars", 0) > len(response),
+                     label=", ".join(trial["labels"]) or None,
+                     model=model_runs.get(trial["run_id"], {}).get("model"))
+        trials_shown.append(trial)
+    return {"run_id": run_id, "total": total, "total_is_capped": is_capped,
+            "total_text": f"{total:,}+" if is_capped else f"{total:,}",
+            "page": page if offset or (after is None and before is None) else None,
+            "pages": None if is_capped else max(1, -(-total // PAGE_SIZE)),
+            "trials": trials_shown, "links": links, "facets": facets,
+            "runs": list(model_runs.values()),
+            "filters": {"run": run_id, "category": category, "subcategory": subcategory, "attack": attack,
+                        "label": label, "search": search}}
+
+
+def _page_link(filters: dict, **cursor) -> str:
+    """A query string for another page with the same filters, every value URL-encoded."""
+    return "?" + urlencode([(name, value) for name, value in {**filters, **cursor}.items() if value is not None
+                            and value != ""])
+
+
+def _transcript_runs(engine: Engine, run_id: str | None) -> dict[str, dict]:
+    """The runs a transcripts page offers (each model's newest run, and the one shown), by run id."""
+    choices = {run["id"]: run for run in latest_runs(engine)}
+    if run_id is not None and run_id not in choices:
+        choices[run_id] = queries.get_run(engine, run_id)
+    return {run["id"]: {"run_id": run["id"], "model": run["model_spec"], "status": run["status"],
+                        "started_at": run["started_at"].isoformat(timespec="seconds")}
+            for run in sorted(choices.values(), key=lambda run: (run["model_spec"], run["started_at"]))}
+
+
+def _transcript_facets(engine: Engine, run_id: str | None, runs_offered: dict[str, dict]) -> dict:
+    """What the filters offer: one run's values (from its stored summary), or those of every run offered."""
+    merged: dict[str, set] = {"categories": set(), "subcategories": set(), "attacks": set(), "labels": set()}
+    for shown in [run_id] if run_id is not None else list(runs_offered):
+        run_status = runs_offered.get(shown, {}).get("status")
+        if run_status == "running":
+            facets = search_store.transcript_facets(engine, shown)
+        else:
+            summary = queries.cached_run_summary(engine, shown)
+            # A summary stored before summaries held facets is stored again, once, with them.
+            facets = summary.get("facets") or queries.store_run_summary(engine, shown)["facets"]
+        for name, values in facets.items():
+            merged.setdefault(name, set()).update(values)
+    return {name: sorted(values) for name, values in merged.items()}
 
 
 def trial_detail(engine: Engine, trial_id: int) -> dict:
@@ -200,7 +253,7 @@ def model_card(engine: Engine, model_id: int, *, max_runs: int = 50) -> dict:
             "lower_is_better": sorted(LOWER_IS_BETTER)}
 
 
-def compare_view(engine: Engine, run_a: str | None, run_b: str | None) -> dict:
+def compare_view(engine: Engine, run_a: str | None, run_b: str | None, *, per_sample: dict | None = None) -> dict:
     """Two runs side by side (by default the newest runs of the first two models), or just the choices."""
     choices = [{"run_id": run["id"], "model": run["model_spec"],
                 "started_at": run["started_at"].isoformat(timespec="seconds")} for run in latest_runs(engine)]
@@ -210,7 +263,7 @@ def compare_view(engine: Engine, run_a: str | None, run_b: str | None) -> dict:
         run_a, run_b = run_a or choices[0]["run_id"], run_b or choices[1]["run_id"]
     if run_a == run_b:
         raise UsageError("compare needs two different runs")
-    return {"choices": choices, "comparison": compare_runs(engine, run_a, run_b)}
+    return {"choices": choices, "comparison": compare_runs(engine, run_a, run_b, per_sample=per_sample)}
 
 
 def self_preservation_view(engine: Engine) -> dict:
@@ -223,6 +276,7 @@ def self_preservation_view(engine: Engine) -> dict:
         if not metrics:
             continue
         shown.append({"run_id": run["id"], "model": summary["model"], "model_id": run["model_id"],
-                      "metrics": metrics, **self_preservation_breakdown(engine, run["id"])})
+                      "metrics": metrics, **(summary.get("self_preservation")
+                                             or self_preservation_breakdown(engine, run["id"]))})
     return {"models": shown, "definitions": {name: DEFINITIONS[name] for name in
                                              ("self_preservation_rate", "order_effect", "test_awareness_rate")}}

@@ -25,11 +25,19 @@ def _per_sample(engine: Engine, run_id: str) -> dict[tuple, dict]:
                 for r in connection.execute(query)}
 
 
-def compare_runs(engine: Engine, run_a: str, run_b: str, *, max_differing: int = 50) -> dict:
+def compare_runs(engine: Engine, run_a: str, run_b: str, *, max_differing: int = 50,
+                 per_sample: dict[str, dict] | None = None) -> dict:
     """Per (category, metric): both rates with intervals, the paired difference (b - a) on shared
-    samples with its interval and p-value, whether the two can be ranked, and differing samples."""
+    samples with its interval and p-value, whether the two can be ranked, and differing samples.
+
+    `per_sample`, when given, caches each run's per-sample verdicts across calls (comparing every pair).
+    """
     summary_a, summary_b = cached_run_summary(engine, run_a), cached_run_summary(engine, run_b)
-    a, b = _per_sample(engine, run_a), _per_sample(engine, run_b)
+    cache = per_sample if per_sample is not None else {}
+    for run_id in (run_a, run_b):
+        if run_id not in cache:
+            cache[run_id] = _per_sample(engine, run_id)
+    a, b = cache[run_a], cache[run_b]
     metrics_a = {(m.get("category"), m["name"]): m for m in summary_a["metrics"]}
     metrics_b = {(m.get("category"), m["name"]): m for m in summary_b["metrics"]}
     rows, differing, n_differing = [], [], 0

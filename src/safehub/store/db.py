@@ -15,7 +15,7 @@ DEFAULT_URL = "sqlite:///safehub.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Checking it with one query lets a current database skip importing Alembic
 # (about 0.15 s of every command's start-up); tests keep it equal to the migrations' real head.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 _URL_HELP = "use sqlite:///path/to/safehub.db or postgresql://user:password@host:5432/dbname"
 
 

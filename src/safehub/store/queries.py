@@ -266,9 +266,18 @@ def subcategory_breakdown(engine: Engine, run_id: str) -> list[dict]:
              "subcategory": row.subcategory or "-"} for row in rows]
 
 
+# Bump when what a stored summary holds or how a metric is computed changes: older stored copies are recomputed.
+SUMMARY_FORMAT = 2
+
+
 def _full_summary(engine: Engine, run_id: str) -> dict:
-    return {**run_summary(engine, run_id), "subcategories": subcategory_breakdown(engine, run_id),
-            "facets": transcript_facets(engine, run_id)}
+    from safehub.store.self_preservation import self_preservation_breakdown  # it reads verdicts through this module
+
+    summary = {**run_summary(engine, run_id), "subcategories": subcategory_breakdown(engine, run_id),
+               "facets": transcript_facets(engine, run_id), "format": SUMMARY_FORMAT}
+    if any(m.get("category") == "self_preservation" for m in summary["metrics"]):
+        summary["self_preservation"] = self_preservation_breakdown(engine, run_id)
+    return summary
 
 
 def store_run_summary(engine: Engine, run_id: str) -> dict:
@@ -300,6 +309,6 @@ def cached_run_summary(engine: Engine, run_id: str) -> dict:
     with engine.connect() as connection:
         stored = connection.execute(select(run_summaries.c.summary).where(
             run_summaries.c.run_id == run_id, run_summaries.c.scores_version == run["scores_version"])).scalar()
-    if stored is not None:
+    if stored is not None and stored.get("format") == SUMMARY_FORMAT:
         return stored
     return store_run_summary(engine, run_id)

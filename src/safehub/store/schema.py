@@ -92,8 +92,12 @@ trials = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("run_id", "sample_pk", "attack", "epoch", name="uq_trials_identity"),
     Index("ix_trials_sample", "sample_pk"),
+    Index("ix_trials_run_id", "run_id", "id"),  # a run's trials in id order: keyset pages, streaming export
 )
 
+# Full-text search over responses.text lives outside this metadata (migration 0004): an FTS5 table
+# `responses_fts` kept in sync by triggers on SQLite; on PostgreSQL a generated tsvector column
+# `responses.text_search` with a GIN index (the database fills it; safehub never writes it).
 responses = Table(
     "responses", metadata,
     Column("trial_id", Integer, ForeignKey("trials.id", ondelete="CASCADE"), primary_key=True),

@@ -189,7 +189,7 @@ def _write(connection: Connection, run_id: str, records: list[TrialRecord]) -> i
 
 
 def finish_run(engine: Engine, run_id: str, status: str, session_duration_s: float) -> None:
-    """Recompute the run's counts from its trials (so resumed runs add up) and set its status."""
+    """Recompute the run's counts from its trials (so resumed runs add up), set its status, store its summary."""
     with engine.begin() as connection:
         run = connection.execute(select(runs.c.model_spec, runs.c.duration_s).where(runs.c.id == run_id)).one()
         totals = connection.execute(
@@ -210,6 +210,14 @@ def finish_run(engine: Engine, run_id: str, status: str, session_duration_s: flo
             input_tokens=int(totals[2]), output_tokens=int(totals[3]), cost_usd=cost,
             scores_version=runs.c.scores_version + 1,
             duration_s=(run.duration_s or 0.0) + session_duration_s))
+    _store_summary(engine, run_id)
+
+
+def _store_summary(engine: Engine, run_id: str) -> None:
+    """Store the run's summary now that its verdicts changed, so the hub's first request reads one row."""
+    from safehub.store.queries import store_run_summary  # the read side imports statistics: load it on use
+
+    store_run_summary(engine, run_id)
 
 
 def set_run_status(engine: Engine, run_id: str, status: str) -> None:
@@ -243,10 +251,12 @@ def add_override(engine: Engine, trial_id: int, *, is_safe: bool, by: str, reaso
              "created_at": created_at} for metric in metrics])
         connection.execute(update(runs).where(runs.c.id == trial.run_id)
                            .values(scores_version=runs.c.scores_version + 1))
+    _store_summary(engine, trial.run_id)
     return metrics
 
 
 def bump_scores_version(engine: Engine, run_id: str) -> None:
-    """Mark a run's verdicts as changed, so its stored summary is recomputed."""
+    """Mark a run's verdicts as changed and store its recomputed summary."""
     with engine.begin() as connection:
         connection.execute(update(runs).where(runs.c.id == run_id).values(scores_version=runs.c.scores_version + 1))
+    _store_summary(engine, run_id)
