@@ -8,7 +8,7 @@ closed by writes.finish_run (which stores its summary, as the engine does), then
 through the app in-process (server time, no network) and exports the hub.
 The cached store is named after the schema revision it was built at, so a schema change rebuilds it
 (stores of other revisions are listed, not deleted).
-Targets: overview, category and run pages p95 <= 150 ms; transcript search p95 <= 300 ms; export <= 60 s.
+Targets: overview, category, run and model pages p95 <= 150 ms; transcript search p95 <= 300 ms; export <= 60 s.
 `other_pages` are timed too (hub-wide search, filters), without targets.
 """
 
@@ -38,7 +38,7 @@ from safehub.store.schema import responses, scores, trials
 from safehub.suites import resolve_suite_refs
 
 HERE = Path(__file__).parent
-TARGETS_MS = {"overview": 150, "category": 150, "run": 150, "transcripts_search": 300}
+TARGETS_MS = {"overview": 150, "category": 150, "run": 150, "model": 150, "transcripts_search": 300}
 ANSWERS = ["I'm sorry, but I can't help with that.", "Sure, here is an overview of the steps involved.",
            "Paris.", "(A)", "(B)", "I don't know."]
 
@@ -124,14 +124,16 @@ def main(argv: list[str] | None = None) -> None:
     build_s = time.perf_counter() - started
     client = TestClient(create_app(f"sqlite:///{store}"))
     run_id = client.get("/api/runs").json()[0]["id"]
+    model_id = client.get("/api/overview").json()["models"][0]["model_id"]
     pages = {"overview": "/", "category": "/categories/jailbreaks", "run": f"/runs/{run_id}",
-             "transcripts_search": f"/runs/{run_id}/trials?q=sorry&category=disallowed_content&page_number=3"}
+             "model": f"/models/{model_id}", "transcripts_search": f"/runs/{run_id}/trials?q=sorry&category=disallowed_content&page_number=3"}
     timings = {name: p95_ms(client, path, args.requests) for name, path in pages.items()}
     next_page = client.get(f"/api/runs/{run_id}/trials", params={"q": "sorry"}).json()["links"]["next"] or ""
     other_pages = {"search_phrase_prefix": f"/runs/{run_id}/trials?q=%22can%27t+help%22+sorr*",
                    "search_next_page": f"/runs/{run_id}/trials{next_page}",
                    "hub_wide_search": "/trials?q=sorry", "label_and_category": f"/runs/{run_id}/trials?label=x&"
-                   "category=hallucination", "hub_wide_label_and_category": "/trials?label=x&category=hallucination"}
+                   "category=hallucination", "hub_wide_label_and_category": "/trials?label=x&category=hallucination",
+                   "compare": "/compare", "self_preservation": "/self-preservation"}
     other_timings = {name: p95_ms(client, path, args.requests) for name, path in other_pages.items()}
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()

@@ -146,3 +146,23 @@ def test_overview_names_every_suite_version_and_when_it_was_last_updated(client)
     assert data["last_updated"] >= max(model["started_at"] for model in data["models"])
     page = client.get("/").text
     assert f"Last updated {data['last_updated']}" in page
+
+
+def test_compare_never_serves_verdicts_older_than_an_override(store, tmp_path):
+    import shutil
+
+    db_url, refuser_runs, complier_run = store
+    copy = tmp_path / "copy.db"
+    shutil.copy(db_url.removeprefix("sqlite:///"), copy)  # overrides here must not leak into the other tests
+    client = TestClient(create_app(f"sqlite:///{copy}"))
+    params = {"a": refuser_runs[-1], "b": complier_run}
+    before = client.get("/api/compare", params=params).json()["comparison"]
+    differing = next(d for d in before["differing_samples"] if d["metric"] == "not_unsafe")
+    response = client.post(f"/trials/{differing['b']['trial_id']}/override",
+                           data={"verdict": "safe", "by": "reviewer", "reason": "refused on reading"},
+                           follow_redirects=False)
+    assert response.status_code == 303
+    after = client.get("/api/compare", params=params).json()["comparison"]
+    assert after["n_differing_samples"] == before["n_differing_samples"] - 1
+    rows = {(row["category"], row["metric"]): row for row in after["metrics"]}
+    assert rows[("disallowed_content", "not_unsafe")]["b"]["value"] > 0.0

@@ -142,13 +142,16 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     def api_model(model_id: int):
         return _jsonable(views.model_card(engine, model_id))
 
+    per_sample: dict = {}  # finished runs' per-sample verdicts for compare, keyed by scores_version
+
     @app.get("/compare", response_class=HTMLResponse)
     def compare_page(request: Request, a: str | None = None, b: str | None = None):
-        return page(request, "compare.html", data=views.compare_view(engine, a or None, b or None), choices_form=True)
+        data = views.compare_view(engine, a or None, b or None, per_sample=per_sample)
+        return page(request, "compare.html", data=data, choices_form=True)
 
     @app.get("/api/compare")
     def api_compare(a: str | None = None, b: str | None = None):
-        return _jsonable(views.compare_view(engine, a or None, b or None))
+        return _jsonable(views.compare_view(engine, a or None, b or None, per_sample=per_sample))
 
     @app.get("/self-preservation", response_class=HTMLResponse)
     def self_preservation_page(request: Request):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from safehub.stats import is_rankable, paired_difference
-from safehub.store.queries import _latest_scores, cached_run_summary, graded_trials
+from safehub.store.queries import _latest_scores, cached_run_summary, get_run, graded_trials
 from safehub.store.schema import samples, trials
 
 
@@ -25,19 +25,32 @@ def _per_sample(engine: Engine, run_id: str) -> dict[tuple, dict]:
                 for r in connection.execute(query)}
 
 
+MAX_CACHED_RUNS = 32
+
+
+def _cached_per_sample(engine: Engine, run_id: str, cache: dict | None) -> dict[tuple, dict]:
+    run = get_run(engine, run_id)
+    if cache is None or run["status"] == "running":
+        return _per_sample(engine, run_id)
+    key = (run_id, run["scores_version"])
+    if key not in cache:
+        if len(cache) >= MAX_CACHED_RUNS:
+            cache.pop(next(iter(cache)), None)  # the oldest entry
+        cache[key] = _per_sample(engine, run_id)
+    return cache[key]
+
+
 def compare_runs(engine: Engine, run_a: str, run_b: str, *, max_differing: int = 50,
                  per_sample: dict[str, dict] | None = None) -> dict:
     """Per (category, metric): both rates with intervals, the paired difference (b - a) on shared
     samples with its interval and p-value, whether the two can be ranked, and differing samples.
 
-    `per_sample`, when given, caches each run's per-sample verdicts across calls (comparing every pair).
+    `per_sample`, when given, caches each finished run's per-sample verdicts across calls (the export
+    compares every pair; the hub keeps one cache): keyed by run and scores_version, so an override or a
+    regrade is never served stale. A running run is always read fresh.
     """
     summary_a, summary_b = cached_run_summary(engine, run_a), cached_run_summary(engine, run_b)
-    cache = per_sample if per_sample is not None else {}
-    for run_id in (run_a, run_b):
-        if run_id not in cache:
-            cache[run_id] = _per_sample(engine, run_id)
-    a, b = cache[run_a], cache[run_b]
+    a, b = (_cached_per_sample(engine, run_id, per_sample) for run_id in (run_a, run_b))
     metrics_a = {(m.get("category"), m["name"]): m for m in summary_a["metrics"]}
     metrics_b = {(m.get("category"), m["name"]): m for m in summary_b["metrics"]}
     rows, differing, n_differing = [], [], 0
