@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> None:
     run_id = client.get("/api/runs").json()[0]["id"]
     model_id = client.get("/api/overview").json()["models"][0]["model_id"]
     pages = {"overview": "/", "category": "/categories/jailbreaks", "run": f"/runs/{run_id}",
-             "model": f"/models/{model_id}", "transcripts_search": f"/runs/{run_id}/trials?q=sorry&category=disallowed_content&page_number=3"}
+             "model": f"/models/{model_id}",
+             "transcripts_search": f"/runs/{run_id}/trials?q=sorry&category=disallowed_content&page_number=3"}
     timings = {name: p95_ms(client, path, args.requests) for name, path in pages.items()}
     next_page = client.get(f"/api/runs/{run_id}/trials", params={"q": "sorry"}).json()["links"]["next"] or ""
     other_pages = {"search_phrase_prefix": f"/runs/{run_id}/trials?q=%22can%27t+help%22+sorr*",

@@ -17,5 +17,5 @@ def test_hub_benchmark_writes_its_figures(tmp_path):
                                capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stderr
     result = json.loads(out.read_text())
-    assert set(result["pages"]) == {"overview", "category", "run", "transcripts_search"}
+    assert {"overview", "category", "run", "model", "transcripts_search"} <= set(result["pages"])
     assert result["store"]["trials"] >= 1500 and result["export"]["files"] > 5

@@ -155,7 +155,9 @@ def export_dir(store, tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop marked running in this thread while it is
+# open, so a browser left open for the rest of the session breaks every later test that calls asyncio.run().
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: the browser tests drive Debian's Chromium; run `bash .ci/services.sh` as root "
