@@ -53,7 +53,9 @@ async def test_auth_errors_are_not_retried(make_mock_server):
 async def test_each_fault_is_classified(make_mock_server, fault, kind):
     server = make_mock_server("--hang-s", "5")
     model = load_model(server.spec(), retry=RetryPolicy(max_attempts=1))
-    completion = await model.generate([{"role": "user", "content": f"[fail:{fault}]"}], GenerateConfig(timeout_s=0.3))
+    # Only the hang needs a short timeout; the other faults answer at once, and a busy machine must not turn them into timeouts.
+    timeout_s = 0.3 if fault == "hang" else 30.0
+    completion = await model.generate([{"role": "user", "content": f"[fail:{fault}]"}], GenerateConfig(timeout_s=timeout_s))
     await model.aclose()
     assert (completion.error_kind, completion.attempts, completion.text) == (kind, 1, "")
 
