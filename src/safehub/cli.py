@@ -27,6 +27,8 @@ suites_app = typer.Typer(no_args_is_help=True, help="List, show and validate sui
 app.add_typer(suites_app, name="suites")
 judge_app = typer.Typer(no_args_is_help=True, help="LLM judges: measure them before trusting them.")
 app.add_typer(judge_app, name="judge")
+guard_app = typer.Typer(no_args_is_help=True, help="The guard: an OpenAI-compatible gateway that screens requests.")
+app.add_typer(guard_app, name="guard")
 
 def _console(stderr: bool) -> Console:
     """Wide tables in logs and pipes too, where rich would otherwise assume 80 columns."""
@@ -403,6 +405,42 @@ def hub(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.
     app_instance = create_app(db, token=token, is_loopback=is_loopback)
     err.print(f"safehub hub on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app_instance, host=host, port=port, log_level="warning")
+
+
+@guard_app.command("serve")
+def guard_serve(config: Annotated[Path, typer.Option("--config", help="guard.yaml (see examples/guard.yaml).")],
+                host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+                port: Annotated[int, typer.Option(min=0, max=65535, help="0 picks a free port.")] = 8787,
+                db: DbOption = None) -> None:
+    """Serve the guard: POST /v1/chat/completions, GET /v1/models, /healthz and /metrics."""
+    from safehub.guard.server import serve
+
+    serve(config, host=host, port=port, db=db, announce=lambda line: err.print(line, markup=False, soft_wrap=True))
+
+
+@guard_app.command("check")
+def guard_check(config: Annotated[Path, typer.Option("--config", help="guard.yaml to validate.")]) -> None:
+    """Validate a guard config (and that its upstreams and rules can be built) without serving."""
+    from safehub.guard.app import Gateway
+    from safehub.guard.config import load_config
+
+    out.print(f"ok {config}: {Gateway(load_config(config), source=config.name).describe()}", markup=False, soft_wrap=True)
+
+
+@guard_app.command("hash-key")
+def guard_hash_key(scrypt: Annotated[bool, typer.Option("--scrypt", help="Salted scrypt, for keys a person chose.")] = False,
+                   new: Annotated[bool, typer.Option("--new", help="Make a new random key and print it too.")] = False) -> None:
+    """Hash a client key for guard.yaml's clients[].key_hash; reads the key from stdin (never an argument)."""
+    from safehub.guard.keys import hash_key, new_key
+
+    if new:
+        key = new_key()
+        out.print(f"key:      {key}\nkey_hash: {hash_key(key, 'scrypt' if scrypt else 'sha256')}", markup=False)
+        return
+    key = (typer.prompt("key", hide_input=True) if sys.stdin.isatty() else sys.stdin.readline()).strip()
+    if not key:
+        raise UsageError("no key on stdin: pipe it in (printf %s \"$KEY\" | safehub guard hash-key) or use --new")
+    out.print(hash_key(key, "scrypt" if scrypt else "sha256"), markup=False)
 
 
 @app.command()

@@ -1,7 +1,8 @@
 """Browser fixtures: a realistic store with hostile model output, the served hub, its static export, Chromium.
 
 The store comes from the real engine: `safehub run` over the shipped `quick` suite (all six categories)
-with three scripted models, one of which answers in hostile markup, plus an older smoke run. Chromium is
+with three scripted models, one of which answers in hostile markup, plus an older smoke run, and two days
+of guard decisions written by the guard's audit log with hostile text logged. Chromium is
 Debian's (`apt-get install chromium`, done by .ci/services.sh); no browser is ever downloaded. Every page
 a test opens is watched (see browsing.BrowserWatch): a dialog, a console or page error, an HTTP error or
 a request leaving loopback (for the export: leaving its folder) fails the test.
@@ -15,12 +16,15 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
 from playwright.sync_api import sync_playwright
 
+from safehub.guard.audit import AuditLog
+from safehub.store.db import connect
 from tests.conftest import REPO, clean_env, safehub
 from tests.e2e.browsing import BrowserWatch, open_context
 
@@ -84,6 +88,33 @@ QUICK_TRIALS = 62  # trials of one `quick` run with one epoch
 SMOKE_TRIALS = 9
 
 
+GUARD_REQUESTS = 96  # two days of guard traffic, one request every half hour
+
+
+def write_guard_decisions(db_url: str) -> None:
+    """Guard decisions through the guard's own audit writer, as `audit.log_text: true` stores them: hostile text too."""
+    audit = AuditLog(connect(db_url))
+    start = datetime(2026, 11, 21, 0, 10, tzinfo=timezone.utc)
+    hostile = list(HOSTILE.values()) + [LONG_TOKEN]
+    for number in range(GUARD_REQUESTS):
+        when = start + timedelta(minutes=30 * number)
+        text = hostile[number % len(hostile)]
+        action = "block" if number % 7 == 0 else "flag" if number % 5 == 0 else "pass"
+        upstream = None if action == "block" else ("openai:gpt-4o-mini" if number % 3 else "xai:grok-3")
+        details = {"request_id": f"chatcmpl-{number}", "model": "guarded", "status": 200,
+                   "attempts": 2 if number % 11 == 0 else 1, "messages": [{"role": "user", "content": text}]}
+        rule = "persona_jailbreak" if action == "block" else "harmful_request"
+        audit.record({"created_at": when, "client": "team-a", "stage": "input", "rule": rule,
+                      "score": 0.9 if action != "pass" else 0.1, "action": action, "upstream": upstream,
+                      "latency_ms": 2.0 if upstream is None else 150.0 + number, "details": details})
+        if upstream is not None:
+            answer = "block" if number % 13 == 0 else "pass"
+            audit.record({"created_at": when, "client": "team-a", "stage": "output", "rule": "harmful_output",
+                          "score": 0.8 if answer == "block" else 0.05, "action": answer, "upstream": upstream,
+                          "latency_ms": 150.0 + number, "details": {**details, "text": HOSTILE_REPLY}})
+    audit.close()
+
+
 @dataclass
 class Store:
     db_url: str
@@ -111,6 +142,7 @@ def store(tmp_path_factory) -> Store:
     runs = run(*models, "--suite", "quick")["runs"]
     run_ids = {run["model"].removeprefix("scripted:"): run["run_id"] for run in runs}
     assert set(run_ids) == set(MODELS)
+    write_guard_decisions(db_url)
     return Store(db_url, run_ids, older["run_id"])
 
 

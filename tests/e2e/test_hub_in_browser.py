@@ -10,10 +10,12 @@ from tests.e2e.conftest import ARTIFACTS, HOSTILE, HOSTILE_REPLY, LONG_TOKEN, MO
 
 # Page kinds by path. A page of a kind not listed here (one added later) is still crawled and checked.
 KINDS = {"overview": r"/", "category": r"/categories/[^/]+", "run": r"/runs/[^/]+", "transcripts": r"(/runs/[^/]+)?/trials",
-         "trial": r"/trials/\d+", "model": r"/models/\d+", "compare": r"/compare", "self-preservation": r"/self-preservation"}
+         "trial": r"/trials/\d+", "model": r"/models/\d+", "compare": r"/compare", "self-preservation": r"/self-preservation",
+         "guard": r"/guard"}
 # Where each kind's JSON twin lives, from the page's path.
 API_TWINS = {"overview": "/api/overview", "category": "/api{}", "run": "/api{}", "transcripts": "/api{}", "trial": "/api{}",
-             "model": "/api{}", "compare": "/api/compare", "self-preservation": "/api/self-preservation"}
+             "model": "/api{}", "compare": "/api/compare", "self-preservation": "/api/self-preservation",
+             "guard": "/api/guard"}
 
 
 def kind_of(url: str) -> str | None:

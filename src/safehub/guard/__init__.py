@@ -1,0 +1,1 @@
+"""The guard: an OpenAI-compatible gateway that screens requests and answers in front of any model."""

@@ -10,6 +10,8 @@ on anything but loopback it needs the hub token, compared in constant time and n
 from __future__ import annotations
 
 import hmac
+import threading
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,9 +21,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from safehub.errors import UsageError
-from safehub.hub import charts, views
+from safehub.hub import charts, guard_view, views
 from safehub.store import queries
 from safehub.store.db import connect
+from safehub.store.guard import DecisionRollup
 from safehub.store.writes import add_override
 
 HERE = Path(__file__).parent
@@ -34,7 +37,8 @@ def served_url(kind: str, *parts) -> str:
     paths = {"overview": "/", "static": "/static/{}", "category": "/categories/{}", "run": "/runs/{}",
              "trials": "/runs/{}/trials", "transcripts": "/trials", "trial": "/trials/{}", "model": "/models/{}",
              "compare": "/compare?a={}&b={}",
-             "compare_form": "/compare", "self_preservation": "/self-preservation"}
+             "compare_form": "/compare", "self_preservation": "/self-preservation", "guard": "/guard",
+             "guard_rule": "/guard?rule={}"}
     return paths[kind].format(*(quote(str(part), safe="") for part in parts))
 
 
@@ -48,7 +52,22 @@ def _jsonable(value):
 
 def create_app(db: str | None = None, *, token: str | None = None, is_loopback: bool = True) -> FastAPI:
     engine = connect(db)
-    app = FastAPI(title="safehub hub", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    guard_rollup = DecisionRollup(engine)  # the guard's decisions per hour, read once, then only what is new
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        # Reading a large audit the first time takes seconds (a million decisions: tens of seconds on a busy
+        # two-core machine): start with the server, so the first visit to /guard rarely waits for it. A failure
+        # here is ignored; the page reads again and shows it.
+        def warm() -> None:
+            try:
+                guard_rollup.refresh()
+            except Exception:
+                pass
+        threading.Thread(target=warm, name="safehub-hub-guard-rollup", daemon=True).start()
+        yield
+
+    app = FastAPI(title="safehub hub", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", lifespan=lifespan)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
     templates.env.globals["url"] = served_url
@@ -67,6 +86,13 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": str(exc)}, status_code=404)
         return templates.TemplateResponse(request, "error.html", {"message": str(exc)}, status_code=404)
+
+    @app.exception_handler(guard_view.BadQuery)
+    async def bad_query(request: Request, exc: guard_view.BadQuery):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return templates.TemplateResponse(request, "error.html", {"message": str(exc), "heading": "Bad request"},
+                                          status_code=400)
 
     def page(request: Request, name: str, **context) -> HTMLResponse:
         return templates.TemplateResponse(request, name, context)
@@ -161,6 +187,24 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     @app.get("/api/self-preservation")
     def api_self_preservation():
         return _jsonable(views.self_preservation_view(engine))
+
+    def guard_data(rule: str | None, since: str | None, until: str | None, last: str | None,
+                   bucket: str | None) -> dict:
+        filters = guard_view.parse_filters(rule=rule, since=since, until=until, last=last, bucket=bucket)
+        # Logged user text is private: a hub reachable off loopback (token or not) never shows it.
+        return guard_view.guard_view(engine, guard_rollup, filters, include_text=is_loopback)
+
+    @app.get("/guard", response_class=HTMLResponse)
+    def guard_page(request: Request, rule: str | None = None, since: str | None = None, until: str | None = None,
+                   last: str | None = None, bucket: str | None = None):
+        data = guard_data(rule, since, until, last, bucket)
+        return page(request, "guard.html", data=data, charts=charts.guard_charts(data["summary"], guard_view.bucket_label),
+                    label=guard_view.bucket_label, ms=guard_view.format_ms)
+
+    @app.get("/api/guard")
+    def api_guard(rule: str | None = None, since: str | None = None, until: str | None = None, last: str | None = None,
+                  bucket: str | None = None):
+        return _jsonable(guard_data(rule, since, until, last, bucket))
 
     @app.get("/api/overview")
     def api_overview():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 BAR_HEIGHT = 22
@@ -116,3 +117,75 @@ def self_preservation_charts(data: dict) -> dict[str, str]:
         charts[model["run_id"]] = interval_bars(
             rows, title=f"{model['model']}: self-preservation rate by variation and option order, 95% intervals")
     return charts
+
+
+TIMELINE_SERIES = (("blocks", "block rate", "block"), ("flags", "flag rate", "flag"))
+TIMELINE_TOPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def rate_timeline(points: list[dict], *, title: str) -> str:
+    """Block and flag rates per time bucket, oldest first, each point with its 95% interval as a vertical whisker.
+
+    `points` carry label, n and a {value, low, high} per series (TIMELINE_SERIES); an empty bucket
+    (n=0) is a gap. The y axis runs from 0 to the smallest round ceiling above every interval, so a
+    rate of a few percent is not flattened against the floor; its top is labelled.
+    """
+    width, height, left, right, top, bottom = TREND_WIDTH, 210, 48, 12, 26, 30
+    plot_width, plot_height = width - left - right, height - top - bottom
+    shown = [point for point in points if point["n"]]
+    ceiling = next((tick for tick in TIMELINE_TOPS
+                    if all(point[key]["high"] <= tick for point in shown for key, _, _ in TIMELINE_SERIES)), 1.0)
+    step = plot_width / max(1, len(points))
+    offset = 2.5 if step >= 8 else 0.0  # the two series' whiskers side by side when there is room
+
+    def x_of(index: int) -> float:
+        return left + (index + 0.5) * step
+
+    def y_of(value: float) -> float:
+        return top + (1 - max(0.0, min(ceiling, value)) / ceiling) * plot_height
+
+    parts = [f'<svg class="chart timeline" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+             f'width="100%" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for tick in (0.0, ceiling / 2, ceiling):
+        y = y_of(tick)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>'
+                     f'<text x="{left - 6}" y="{y + 4:.1f}" class="label">{tick:g}</text>')
+    every = max(1, math.ceil(len(points) / 6))
+    for index, point in enumerate(points):
+        if index % every == 0:
+            parts.append(f'<text x="{x_of(index):.1f}" y="{height - 10}" class="tick">{escape(str(point["label"]))}</text>')
+    for number, (key, name, css) in enumerate(TIMELINE_SERIES):
+        shift = offset * (2 * number - 1)
+        segments, segment = [], []
+        for index, point in enumerate(points):
+            if not point["n"]:
+                segments, segment = segments + [segment], []
+                continue
+            segment.append(f"{x_of(index) + shift:.1f},{y_of(point[key]['value']):.1f}")
+        parts.extend(f'<polyline points="{" ".join(line)}" class="trendline {css}"/>' for line in segments + [segment]
+                     if len(line) > 1)
+        for index, point in enumerate(points):
+            if not point["n"]:
+                continue
+            value, low, high = (float(point[key][bound]) for bound in ("value", "low", "high"))
+            x = x_of(index) + shift
+            description = (f"{point['label']}: {name} {value:.3f}, 95% interval {low:.3f} to {high:.3f}, "
+                           f"n={point['n']}")
+            parts.append(f'<g class="{css}"><title>{escape(description)}</title>'
+                         f'<line x1="{x:.1f}" y1="{y_of(high):.1f}" x2="{x:.1f}" y2="{y_of(low):.1f}" class="whisker"/>'
+                         f'<circle cx="{x:.1f}" cy="{y_of(value):.1f}" r="3" class="point"/></g>')
+        legend_x = left + 8 + number * 110
+        parts.append(f'<g class="{css}"><circle cx="{legend_x}" cy="10" r="4" class="point"/>'
+                     f'<text x="{legend_x + 8}" y="14" class="legend">{escape(name)}</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def guard_charts(summary: dict | None, label_of) -> dict[str, str]:
+    """The guard page: one chart per stage (input, output) of block and flag rates over time."""
+    if summary is None:
+        return {}
+    return {stage: rate_timeline([{**point, "label": label_of(point["bucket"], summary["bucket"])} for point in points],
+                                 title=f"{stage} screens: block and flag rates per {summary['bucket']}, "
+                                       "95% Wilson intervals")
+            for stage, points in summary["timeline"].items()}

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
-from safehub.hub import charts, views
+from safehub.hub import charts, guard_view, views
 from safehub.hub.app import HERE, _jsonable
 from safehub.hub.transcripts_export import PAGE_SIZE, TranscriptPlan, plan_transcripts, relative_urls, slug, write_transcripts
 from safehub.store import queries
+from safehub.store.guard import DecisionRollup
 from safehub.store.schema import trials
 
 __all__ = ["PAGE_SIZE", "PATHS", "Exporter", "export_hub", "slug"]
@@ -31,7 +32,7 @@ __all__ = ["PAGE_SIZE", "PATHS", "Exporter", "export_hub", "slug"]
 PATHS = {"overview": "index.html", "static": "static/{}", "category": "categories/{}.html",
          "run": "runs/{}.html", "trials": "runs/{}/trials-1.html", "model": "models/{}.html",
          "compare": "compare/{}--{}.html", "compare_form": "compare/index.html",
-         "self_preservation": "self-preservation.html"}
+         "self_preservation": "self-preservation.html", "guard": "guard.html"}
 
 
 class Exporter:
@@ -83,6 +84,7 @@ class Exporter:
                 self._export_model(card)
             self._export_compare(overview)
             self._export_self_preservation()
+            self._export_guard()
             self.files += transcripts.result()
         return self.files
 
@@ -122,6 +124,14 @@ class Exporter:
         self._page("self-preservation.html", "self_preservation.html", data=data,
                    charts=charts.self_preservation_charts(data))
         self._write("api/self-preservation.json", json.dumps(_jsonable(data)))
+
+    def _export_guard(self) -> None:
+        """Every decision, without message text: an export is meant to be published."""
+        data = guard_view.guard_view(self.engine, DecisionRollup(self.engine), guard_view.GuardFilters(),
+                                     include_text=False)
+        self._page("guard.html", "guard.html", data=data, charts=charts.guard_charts(data["summary"], guard_view.bucket_label),
+                   label=guard_view.bucket_label, ms=guard_view.format_ms)
+        self._write("api/guard.json", json.dumps(_jsonable(data)))
 
     def _trial_location(self, trial_id: int) -> str:
         """The transcript page (and anchor) holding a trial: pages hold PAGE_SIZE trials of a run in id order."""

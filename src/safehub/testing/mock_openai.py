@@ -5,7 +5,8 @@
 
 Faults are drawn per request from a seeded generator, in equal shares: `429` (with Retry-After),
 `500`, `hang` (no answer for --hang-s, past the client's timeout) and `truncated` (a 200 whose
-JSON body is cut off). A user message containing `[fail:KIND]` (500, 429, auth, hang, truncated)
+JSON body is cut off). `stream: true` gets the answer as server-sent events, a word per chunk.
+A user message containing `[fail:KIND]` (500, 429, auth, hang, truncated)
 always gets that fault, so tests can check attribution. `GET /stats` reports what was served.
 """
 
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import sys
 import time
 from collections import Counter
@@ -93,7 +95,28 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return web.Response(text=text[: len(text) // 2], content_type="application/json")
     if fault is None:
         state.served["ok"] += 1
+    if body.get("stream"):
+        return await _stream(request, payload, bool((body.get("stream_options") or {}).get("include_usage")))
     return web.json_response(payload)
+
+
+async def _stream(request: web.Request, payload: dict, include_usage: bool) -> web.StreamResponse:
+    """The same answer as server-sent events in OpenAI's chunk format, one word per chunk, then [DONE]."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    head = {key: payload[key] for key in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+    text = payload["choices"][0]["message"]["content"]
+    deltas = [{"role": "assistant", "content": ""}] + [{"content": word} for word in re.findall(r"\s*\S+|\s+$", text)]
+    for delta in deltas:
+        chunk = head | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+        await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+    chunk = head | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+    if include_usage:
+        await response.write(f"data: {json.dumps(head | {'choices': [], 'usage': payload['usage']})}\n\n".encode())
+    await response.write(b"data: [DONE]\n\n")
+    await response.write_eof()
+    return response
 
 
 async def anthropic_messages(request: web.Request) -> web.Response:
