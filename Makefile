@@ -50,9 +50,39 @@ services:
 test: install services
 	SAFEHUB_TEST_PG="$${SAFEHUB_TEST_PG:-$$(cat .services.env)}" $(BIN)/python -m pytest -q
 
+# Every benchmark in bench/, then bench/RESULTS.md from bench/results/*.json (bench/report.py). Sizes are the scripts'
+# defaults, chosen so the whole target fits in 30 minutes on a fresh 2-core machine once `install` is done; each step
+# prints its time. A failing step is reported and the others still run; the target fails at the end.
+#   engine.py         5,000 trials, 2 scenarios x (safehub, bare loop) x 3 repeats                     ~2.5 min
+#   grader.py         4 passes over the labeled set x 5 repeats, one core                             ~1 min
+#   hub.py            1,000,000-trial store, built once into bench/.data/ and reused after             ~4 min first, ~1.5 after
+#   guard.py          3,000 requests per path x 3 rounds, 200 clients                                  ~2.5 min
+#   guard_screens.py  2 s per speed measurement, plus the suite flag rates                             ~0.5 min
+#   peers.py          2,000 prompts at zero latency, 5,000 trials at 200 ms, 3 repeats; installs the peers into
+#                     bench/.venvs/ first when missing (pip, npm)                                       ~10 min (+ installs)
+#   resume.py         5,000 trials x 3 repeats: uninterrupted, SIGINT and SIGKILL at 50% + --resume      ~2.5 min
+#   local_model.py    8 prompts x 64 tokens x 4 variants x 3 repeats                                   ~5 min
+#   guard_effect.py   a stored embedded-model result (the full suites take hours) is kept; otherwise the scripted
+#                     always-complying model, 2 samples per subcategory ($(BENCH_GUARD_EFFECT_ARGS))        ~1 min
+BENCH_GUARD_EFFECT_ARGS ?= --model compliant --limit 2 --concurrency 16
 bench: install
-	$(BIN)/python bench/engine.py
-	$(BIN)/python bench/grader.py
+	@failed=""; is_kept='import json, sys; sys.exit(json.load(open(sys.argv[1]))["settings"]["model"] == "compliant")'; \
+	step() { echo "== $$2 $${*:3}" >&2; started=$$SECONDS; "$$@" || failed="$$failed $$2"; \
+	  echo "== $$2: $$((SECONDS - started)) s" >&2; }; \
+	step $(BIN)/python bench/engine.py; \
+	step $(BIN)/python bench/grader.py; \
+	step $(BIN)/python bench/hub.py; \
+	step $(BIN)/python bench/guard.py; \
+	step $(BIN)/python bench/guard_screens.py; \
+	step $(BIN)/python bench/peers.py; \
+	step $(BIN)/python bench/resume.py; \
+	step $(BIN)/python bench/local_model.py; \
+	if [ -f bench/results/guard_effect.json ] && $(BIN)/python -c "$$is_kept" bench/results/guard_effect.json; then \
+	  echo "== bench/guard_effect.py: keeping the stored bench/results/guard_effect.json (delete it to measure again)" >&2; \
+	else step $(BIN)/python bench/guard_effect.py $(BENCH_GUARD_EFFECT_ARGS); fi; \
+	$(BIN)/python bench/report.py || failed="$$failed bench/report.py"; \
+	echo "== make bench: $$SECONDS s in all" >&2; \
+	if [ -n "$$failed" ]; then echo "failed:$$failed" >&2; exit 1; fi
 
 clean:
 	rm -rf $(VENV) .services.env demo.db demo.db-wal demo.db-shm demo-site guard-demo.db guard-demo.db-wal guard-demo.db-shm
