@@ -10,7 +10,6 @@ import os
 
 from safehub.errors import UsageError
 from safehub.models.base import Completion, GenerateConfig, Message, ModelAdapter, ModelCallError
-from safehub.models.openai_compat import _retry_after_s
 from safehub.models.spec import ModelSpec
 
 PRICES = {"claude-sonnet-4-5": (3.00, 15.00), "claude-opus-4-1": (15.00, 75.00), "claude-haiku-4-5": (1.00, 5.00)}
@@ -56,6 +55,8 @@ class AnthropicModel(ModelAdapter):
         try:
             response = await self._client.messages.create(**kwargs)
         except anthropic.RateLimitError as exc:
+            # Imported here, not at the top: it pulls in the openai SDK, which `safehub models` should not pay for.
+            from safehub.models.openai_compat import _retry_after_s
             raise ModelCallError("rate_limit", "HTTP 429 rate limited", _retry_after_s(exc.response.headers)) from None
         except anthropic.APITimeoutError:
             raise ModelCallError("timeout", "request timed out") from None
