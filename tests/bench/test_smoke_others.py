@@ -30,8 +30,7 @@ def test_guard_screens_benchmark_writes_speed_and_quality_figures(tmp_path):
 
 def test_engine_profile_sorts_both_processes_into_buckets(tmp_path):
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(py_spy).exists():
-        pytest.skip("py-spy is not installed")
+    assert Path(py_spy).exists(), "py-spy is missing: `make install` installs it with the dev extras"
     completed = subprocess.run([sys.executable, str(REPO / "bench" / "profile_engine.py"), "--trials", "40",
                                 "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=280)
     if completed.returncode != 0 and "Permission" in completed.stderr:

@@ -31,10 +31,6 @@ from safehub.store.compare import compare_runs
 from safehub.store.db import connect
 from tests.conftest import REPO, safehub
 
-screens_package = pytest.importorskip("safehub.guard.screens")
-if not hasattr(screens_package, "SCREENS"):
-    pytest.skip("the shipped screens are not built yet", allow_module_level=True)
-
 _spec = importlib.util.spec_from_file_location("guard_effect", REPO / "bench" / "guard_effect.py")
 guard_effect = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(guard_effect)
