@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import platform
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 SUITE_HEADER = {"suite": {"name": "bench", "version": "1", "category": "disallowed_content"}}
@@ -297,3 +299,22 @@ def measure(command: Sequence[str], *, env: dict[str, str] | None = None, cwd: s
         return Measurement(command=command, returncode=process.returncode, wall_s=wall_s, user_s=usage.ru_utime,
                            sys_s=usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024.0,  # Linux reports KiB
                            stdout=out.read().decode("utf-8", "replace"), stderr=err.read().decode("utf-8", "replace"))
+
+
+def package_versions(*packages: str) -> dict:
+    """Python's version and each package's installed version (None when it is not installed)."""
+    found = {"python": platform.python_version()}
+    for package in packages:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def machine() -> dict:
+    """What a figure was measured on: usable CPUs, CPU model, platform and the load when it started."""
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), None) if Path("/proc/cpuinfo").exists() else None
+    return {"nproc": len(os.sched_getaffinity(0)), "cpu_count": os.cpu_count(), "cpu_model": model,
+            "platform": platform.platform(), "loadavg_at_start": list(os.getloadavg())}

@@ -26,22 +26,22 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import sqlite3
 import statistics
 import sys
 import tempfile
 import urllib.request
-from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     Measurement,
     busy_cpu_s,
+    machine,
     make_prompts,
     measure,
     mock_server,
+    package_versions,
     process_cpu_s,
     stolen_cpu_s,
     wait_for_quiet_machine,
@@ -205,20 +205,7 @@ def warm_up(suite: Path, concurrency: int, timeout_s: float) -> None:
 
 
 def versions() -> dict:
-    found = {"python": platform.python_version()}
-    for package in ("openai", "aiohttp", "safehub", "httpx", "SQLAlchemy"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
-    return found
-
-
-def machine() -> dict:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), None) if Path("/proc/cpuinfo").exists() else None
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu_count": os.cpu_count(), "cpu_model": model,
-            "platform": platform.platform(), "loadavg_at_start": list(os.getloadavg())}
+    return package_versions("openai", "aiohttp", "safehub", "httpx", "SQLAlchemy")
 
 
 def print_table(report: dict) -> None:

@@ -24,20 +24,26 @@ import asyncio
 import datetime as dt
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from importlib import metadata
 from pathlib import Path
 
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import busy_cpu_s, make_prompts, mock_server, process_cpu_s, wait_for_quiet_machine  # noqa: E402
+from common import (  # noqa: E402
+    busy_cpu_s,
+    machine,
+    make_prompts,
+    mock_server,
+    package_versions,
+    process_cpu_s,
+    wait_for_quiet_machine,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = BENCH_DIR / "results" / "guard.json"
@@ -191,20 +197,7 @@ def write_config(path: Path, mock_url: str, has_screens: bool, has_audit: bool) 
 
 
 def versions() -> dict:
-    found = {"python": platform.python_version()}
-    for package in ("safehub", "openai", "aiohttp", "uvicorn", "fastapi", "starlette", "uvloop", "httptools"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
-    return found
-
-
-def machine() -> dict:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), None) if Path("/proc/cpuinfo").exists() else None
-    return {"nproc": len(os.sched_getaffinity(0)), "cpu_model": model, "platform": platform.platform(),
-            "loadavg_at_start": list(os.getloadavg())}
+    return package_versions("safehub", "openai", "aiohttp", "uvicorn", "fastapi", "starlette", "uvloop", "httptools")
 
 
 class Workload:

@@ -52,6 +52,7 @@ sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(BENCH_DIR / "peers"))  # the per-tool adapters: peer_installs, peer_jobs, process_tree
 from common import (  # noqa: E402
     busy_cpu_s,
+    machine,  # noqa: E402
     make_prompts,
     mock_server,
     process_cpu_s,
@@ -59,7 +60,6 @@ from common import (  # noqa: E402
     wait_for_quiet_machine,
     write_suite_jsonl,
 )
-from engine import machine  # noqa: E402
 from engine import versions as engine_versions  # noqa: E402
 from peer_installs import BenchmarkError, Install, ensure_installed, install_pins  # noqa: E402
 from peer_jobs import JOBS, MAX_TOKENS, NOTES, Workload  # noqa: E402
