@@ -10,6 +10,7 @@ from safehub.errors import UsageError
 from safehub.models import GenerateConfig, ModelAdapter, ModelCallError, RetryPolicy, load_model
 from safehub.models.base import Completion
 from safehub.models.limits import AdaptiveLimiter
+from safehub.models.openai_compat import completion_from_json
 from safehub.models.spec import ModelSpec
 
 USER = [{"role": "user", "content": "hello there"}]
@@ -25,6 +26,28 @@ async def test_openai_compat_returns_text_usage_and_first_token_logprobs(mock_se
     assert completion.first_token_logprobs["I"] == pytest.approx(-0.05)
     assert len(completion.first_token_logprobs) == 3
     assert completion.finish_reason == "stop" and completion.latency_ms > 0
+
+
+@pytest.mark.parametrize("body", [
+    [], {}, {"choices": []}, {"choices": "x"}, {"choices": [None]}, {"choices": [{"message": {"content": 7}}]},
+    {"choices": [{"message": {"content": ["a", "b"]}}]}])
+def test_an_answer_that_is_not_a_chat_completion_is_a_bad_response(body):
+    with pytest.raises(ModelCallError) as raised:
+        completion_from_json(body)
+    assert raised.value.kind == "bad_response"
+
+
+def test_odd_fields_of_an_answer_are_read_without_trusting_them():
+    completion = completion_from_json({"choices": [{"message": {"content": None}, "finish_reason": 3, "logprobs": {
+        "content": [{"token": "I", "logprob": -0.1, "top_logprobs": [
+            {"token": "I", "logprob": -0.1}, {"token": "Sure", "logprob": "high"}, {"token": 5, "logprob": -1.0},
+            {"token": "No", "logprob": 2.0}, "junk", {"token": "Yes", "logprob": -2}]}]}}],
+        "usage": {"prompt_tokens": -4, "completion_tokens": True}})
+    assert (completion.text, completion.finish_reason) == ("", None)
+    assert (completion.input_tokens, completion.output_tokens) == (0, 0)
+    assert completion.first_token_logprobs == {"I": -0.1, "Yes": -2.0}
+    assert completion_from_json({"choices": [{"message": {"content": "hi"}, "logprobs": {"content": [{}]}}],
+                                 "usage": "lots"}).first_token_logprobs is None
 
 
 async def test_rate_limit_is_retried_after_the_servers_retry_after(make_mock_server):

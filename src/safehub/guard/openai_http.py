@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 
 from safehub.guard.shapes import Usage
-from safehub.models.base import Completion, GenerateConfig
-from safehub.models.openai_compat import _retry_after_s
+from safehub.models.base import Completion, GenerateConfig, ModelCallError
+from safehub.models.openai_compat import _retry_after_s, completion_from_json
 
 
 class UpstreamError(Exception):
@@ -43,16 +43,6 @@ def _status_error(status: int, headers, body: bytes) -> UpstreamError:
     except (ValueError, KeyError, TypeError):
         message = body[:300].decode("utf-8", "replace")
     return UpstreamError("client", f"HTTP {status}: {str(message)[:300]}")
-
-
-def _first_token_logprobs(choice: dict) -> dict[str, float] | None:
-    content = (choice.get("logprobs") or {}).get("content") or []
-    if not content:
-        return None
-    first = content[0]
-    tops = {entry["token"]: entry["logprob"] for entry in first.get("top_logprobs") or []}
-    tops.setdefault(first["token"], first["logprob"])
-    return tops
 
 
 class TextStream:
@@ -130,16 +120,11 @@ class OpenAIHTTP:
         except aiohttp.ClientError as exc:
             raise UpstreamError("connection", f"connection failed: {type(exc).__name__}") from None
         try:
-            payload = json.loads(raw)
-            choice = payload["choices"][0]
-            usage = payload.get("usage") or {}
-            return Completion(text=(choice.get("message") or {}).get("content") or "",
-                              finish_reason=choice.get("finish_reason"),
-                              input_tokens=usage.get("prompt_tokens") or 0,
-                              output_tokens=usage.get("completion_tokens") or 0,
-                              first_token_logprobs=_first_token_logprobs(choice) if config.top_logprobs else None)
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            return completion_from_json(json.loads(raw))
+        except ValueError as exc:
             raise UpstreamError("bad_response", f"unreadable response: {type(exc).__name__}") from None
+        except ModelCallError as exc:
+            raise UpstreamError("bad_response", str(exc)) from None
 
     async def open_stream(self, messages: list[dict], config: GenerateConfig, *, include_usage: bool) -> TextStream:
         """Start streaming; raise `UpstreamError` when the upstream fails before answering with a 200."""
