@@ -133,3 +133,65 @@ def test_head_revision_constant_matches_the_migrations():
     from safehub.store.db import HEAD_REVISION, _alembic_config
 
     assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def _snapshot_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "snapshot_sqlite_schema.py"
+    spec = importlib.util.spec_from_file_location("snapshot_sqlite_schema", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _schema_and_rows(path) -> tuple[list, dict]:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        schema = connection.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        rows = {name: sorted(connection.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+                for kind, name, _, _ in schema if kind == "table" and name != "responses_fts"}
+    return schema, rows
+
+
+def test_the_sqlite_snapshot_is_what_the_migrations_build():
+    from safehub.store.db import SQLITE_SNAPSHOT
+
+    stored = __import__("json").loads(SQLITE_SNAPSHOT.read_text(encoding="utf-8"))
+    assert stored == _snapshot_script().build_snapshot(), \
+        "the migrations changed: run `python scripts/snapshot_sqlite_schema.py`"
+
+
+def test_a_new_sqlite_store_from_the_snapshot_equals_one_migrated_by_alembic(tmp_path, monkeypatch):
+    from safehub.store import db
+
+    db.migrate_with_alembic(create_engine(f"sqlite:///{tmp_path / 'alembic.db'}"))
+
+    def no_alembic(engine):
+        raise AssertionError("a new SQLite store must come from the snapshot, not from Alembic")
+
+    monkeypatch.setattr(db, "migrate_with_alembic", no_alembic)
+    connect(f"sqlite:///{tmp_path / 'snapshot.db'}")
+    assert _schema_and_rows(tmp_path / "snapshot.db") == _schema_and_rows(tmp_path / "alembic.db")
+    # A store that has tables is left to the migrations.
+    assert db.create_from_snapshot(connect(f"sqlite:///{tmp_path / 'snapshot.db'}")) is False
+
+
+def test_a_snapshot_that_fails_half_way_leaves_the_store_empty(tmp_path, monkeypatch):
+    import json
+    import sqlite3
+
+    from safehub.store import db
+
+    snapshot = json.loads(db.SQLITE_SNAPSHOT.read_text(encoding="utf-8"))
+    snapshot["statements"].insert(3, "CREATE TABLE broken (")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(snapshot), encoding="utf-8")
+    monkeypatch.setattr(db, "SQLITE_SNAPSHOT", bad)
+    path = tmp_path / "store.db"
+    with pytest.raises(Exception, match="syntax error|incomplete input"):
+        db.create_from_snapshot(create_engine(f"sqlite:///{path}"))
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
