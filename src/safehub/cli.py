@@ -6,6 +6,8 @@ Known problems (`UsageError`, bad flags) print one line on stderr and exit 2, ne
 from __future__ import annotations
 
 import asyncio
+import functools
+import gc
 import json
 import os
 import re
@@ -107,7 +109,23 @@ def _run_async(make_coroutine):
     return asyncio.run(main())
 
 
+def _startup_without_gc(command):
+    """Start-up (the SDK imports, suites, planning) makes ~1M objects that live as long as the process;
+    collecting them while they appear cost 0.15 s of CPU per run. execute_runs freezes them and turns
+    collection back on for the trials."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        gc.disable()
+        try:
+            return command(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return wrapper
+
+
 @app.command()
+@_startup_without_gc
 def run(
     model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="Model spec; repeatable.")] = None,
     suite: Annotated[Optional[list[str]], typer.Option("--suite", "-s", help="Suite name or file; repeatable.")] = None,
