@@ -9,8 +9,11 @@ import yaml
 
 from safehub.errors import UsageError
 
+# libyaml's parser with the safe constructor: about 10x faster on the shipped suites than the pure-Python one.
+SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-def read_yaml(path: Path, what: str, *, loader: type = yaml.SafeLoader) -> Any:
+
+def read_yaml(path: Path, what: str, *, loader: type = SafeLoader) -> Any:
     """Parse `path`; `what` names the file in messages, e.g. "config file eval.yaml"."""
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 (safe loaders only)

@@ -11,12 +11,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from safehub.errors import UsageError
 from safehub.suites.schema import Sample, Suite
-from safehub.yamlfile import read_yaml
+from safehub.yamlfile import SafeLoader, read_yaml
 
 SHIPPED_DIR = Path(__file__).parent / "data"
 SUFFIXES = (".yaml", ".yml", ".jsonl")
@@ -26,7 +25,7 @@ def user_suites_dir() -> Path:
     return Path(os.environ.get("SAFEHUB_SUITES_DIR") or Path.home() / ".local/share/safehub/suites")
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(SafeLoader):
     """Remembers the line each mapping starts on, so errors can point at it."""
 
     def construct_mapping(self, node, deep=False):
