@@ -306,7 +306,9 @@ def peer_results(data: dict) -> dict[str, dict]:
                 tool(name)["scenarios"][scenario_name] = {
                     "status": str(result.get("status", "not run")), "reason": result.get("reason"),
                     "figures": result.get("median"), "ratio": ratios.get(f"safehub/{name}"),
-                    "trials": scenario.get("trials"), "concurrency": scenario.get("concurrency")}
+                    "trials": scenario.get("trials"), "concurrency": scenario.get("concurrency"),
+                    # garak's concurrency is its own flag, sequential (1) where that is its fastest mode
+                    "tool_concurrency": scenario.get("garak_parallel_attempts") if name == "garak" else None}
     else:
         tools = data.get("tools") or {}
         if isinstance(tools, list):
@@ -352,6 +354,10 @@ def peers_rows(data: dict, engine: dict | None = None) -> list[Row]:
             target = PEER_TARGETS.get(name, 1.0)
             size = (f"{num(result.get('trials'), 0)} trials, {result.get('concurrency')} in flight: "
                     if result.get("trials") else "")
+            own_concurrency = result.get("tool_concurrency")
+            if result.get("trials") and own_concurrency is not None and own_concurrency != result.get("concurrency"):
+                size = (f"{num(result.get('trials'), 0)} trials, safehub {result.get('concurrency')} in flight, {name} "
+                        + ("sequential: " if own_concurrency == 1 else f"{own_concurrency} in flight: "))
             over = "".join(f"; {tool} wall {found['figures']['wall_over_ideal']:.2f}x the ideal"
                            for tool, found in ((name, result), ("safehub", own_result or {}))
                            if is_ok(found) and found["figures"].get("wall_over_ideal"))

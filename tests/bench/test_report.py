@@ -145,3 +145,17 @@ def test_report_on_an_empty_folder_lists_every_benchmark_as_not_measured(tmp_pat
     assert [name for name, _, _ in report.SOURCES] == [name.removesuffix(" figures") for name in rows]
     assert all(row[1] == "not measured" for row in rows.values())
     assert "no peer was measured" in text
+
+
+def test_a_peer_run_at_its_own_concurrency_says_so(tmp_path):
+    report = _report_module()
+    results = _write_fixtures(tmp_path / "results")
+    sequential = json.loads(json.dumps(PEERS))
+    zero = sequential["scenarios"]["zero_latency"]
+    zero["garak_parallel_attempts"] = 1
+    zero["tools"]["garak"] = {"status": "ok", "median": {"trials_per_s": 250.0}}
+    zero["ratios"]["safehub/garak"] = 2.0
+    (results / "peers.json").write_text(json.dumps(sequential))
+    rows = _rows(report.build(results))
+    assert rows["Throughput vs garak, zero latency"][6].startswith("2,000 trials, safehub 200 in flight, garak sequential: ")
+    assert rows["Throughput vs inspect_ai, zero latency"][6].startswith("2,000 trials, 200 in flight: ")
