@@ -61,7 +61,7 @@ test: install services
 #   peers.py          2,000 prompts at zero latency, 5,000 trials at 200 ms, 3 repeats; installs the peers into
 #                     bench/.venvs/ first when missing (pip, npm)                                       ~10 min (+ installs)
 #   resume.py         5,000 trials x 3 repeats: uninterrupted, SIGINT and SIGKILL at 50% + --resume      ~2.5 min
-#   local_model.py    8 prompts x 64 tokens x 4 variants x 3 repeats                                   ~5 min
+#   local_model.py    8 prompts x 32 tokens x 4 variants x 3 repeats                                   ~2.5 min
 #   guard_effect.py   a stored embedded-model result (the full suites take hours) is kept; otherwise the scripted
 #                     always-complying model, 2 samples per subcategory ($(BENCH_GUARD_EFFECT_ARGS))        ~1 min
 BENCH_GUARD_EFFECT_ARGS ?= --model compliant --limit 2 --concurrency 16

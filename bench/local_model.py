@@ -1,6 +1,6 @@
 """Embedded model speed: generated tokens/s of the `local` adapter against a raw llama-cpp-python loop, same work.
 
-    make bench                                                   # = python bench/local_model.py (8 prompts x 64 tokens)
+    make bench                                                   # = python bench/local_model.py (8 prompts x 32 tokens)
     python bench/local_model.py --prompts 2 --max-tokens 4 --repeats 1 --out /tmp/local.json   # a quick smoke run
 
 Both sides run the same GGUF (`safehub.models.weights.ensure_weights()`, the file `--model local` loads),
@@ -219,7 +219,7 @@ async def measure_all(args: argparse.Namespace, variants: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=8, help="the first N prompts of bench/common.py")
-    parser.add_argument("--max-tokens", type=int, default=64, help="generation limit per prompt")
+    parser.add_argument("--max-tokens", type=int, default=32, help="generation limit per prompt")
     parser.add_argument("--repeats", type=int, default=3, help="passes per variant; medians are reported")
     parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS), help=f"comma-separated, of {', '.join(ALL_VARIANTS)}")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
