@@ -52,18 +52,19 @@ test: install services
 
 # Every benchmark in bench/, then bench/RESULTS.md from bench/results/*.json (bench/report.py). Sizes are the scripts'
 # defaults, chosen so the whole target fits in 30 minutes on a fresh 2-core machine once `install` is done; each step
-# prints its time. A failing step is reported and the others still run; the target fails at the end.
-#   engine.py         5,000 trials, 2 scenarios x (safehub, bare loop) x 3 repeats                     ~2.5 min
-#   grader.py         4 passes over the labeled set x 5 repeats, one core                             ~1 min
-#   hub.py            1,000,000-trial store, built once into bench/.data/ and reused after             ~4 min first, ~1.5 after
-#   guard.py          3,000 requests per path x 3 rounds, 200 clients                                  ~2.5 min
-#   guard_screens.py  2 s per speed measurement, plus the suite flag rates                             ~0.5 min
+# prints its time. A failing step is reported and the others still run; the target fails at the end. Times measured
+# on a fresh clone (2026-12-01, 19.4 min in all):
+#   engine.py         5,000 trials, 2 scenarios x (safehub, bare loop) x 3 repeats                     2 min
+#   grader.py         4 passes over the labeled set x 5 repeats, one core                             0.3 min
+#   hub.py            1,000,000-trial store, built once into bench/.data/ (1.6 min) and reused after  2 min first
+#   guard.py          3,000 requests per path x 3 rounds, 200 clients                                  1.7 min
+#   guard_screens.py  2 s per speed measurement, plus the suite flag rates                             0.2 min
 #   peers.py          2,000 prompts at zero latency, 5,000 trials at 200 ms, 3 repeats; installs the peers into
-#                     bench/.venvs/ first when missing (pip, npm)                                       ~10 min (+ installs)
-#   resume.py         5,000 trials x 3 repeats: uninterrupted, SIGINT and SIGKILL at 50% + --resume      ~2.5 min
-#   local_model.py    8 prompts x 32 tokens x 4 variants x 3 repeats                                   ~2.5 min
-#   guard_effect.py   a stored embedded-model result (the full suites take hours) is kept; otherwise the scripted
-#                     always-complying model, 2 samples per subcategory ($(BENCH_GUARD_EFFECT_ARGS))        ~1 min
+#                     bench/.venvs/ first when missing (pip, npm; 2 min with warm package caches)      10 min
+#   resume.py         5,000 trials x 3 repeats: uninterrupted, SIGINT and SIGKILL at 50% + --resume      1.5 min
+#   local_model.py    8 prompts x 32 tokens x 4 variants x 3 repeats                                   2 min
+#   guard_effect.py   a stored embedded-model result (the full suites take about an hour) is kept; otherwise the
+#                     scripted always-complying model, 2 samples per subcategory ($(BENCH_GUARD_EFFECT_ARGS))   ~1 min
 BENCH_GUARD_EFFECT_ARGS ?= --model compliant --limit 2 --concurrency 16
 bench: install
 	@failed=""; is_kept='import json, sys; sys.exit(json.load(open(sys.argv[1]))["settings"]["model"] == "compliant")'; \
