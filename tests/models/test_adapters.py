@@ -50,6 +50,12 @@ def test_odd_fields_of_an_answer_are_read_without_trusting_them():
                                  "usage": "lots"}).first_token_logprobs is None
 
 
+def test_content_given_as_parts_is_read_as_its_text_parts():
+    parts = [{"type": "thinking", "thinking": [{"type": "text", "text": "the user wants..."}]},
+             {"type": "text", "text": "I can't "}, {"type": "text", "text": "help with that."}, {"type": "text"}]
+    assert completion_from_json({"choices": [{"message": {"content": parts}}]}).text == "I can't help with that."
+
+
 async def test_rate_limit_is_retried_after_the_servers_retry_after(make_mock_server):
     server = make_mock_server("--fault-rate", "1.0", "--retry-after-s", "0.3", "--record-arrivals")
     model = load_model(server.spec(), retry=RetryPolicy(max_attempts=3, base_delay_s=0.0))

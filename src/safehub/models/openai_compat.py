@@ -156,9 +156,7 @@ def completion_from_json(data: object) -> Completion:
         raise ModelCallError("bad_response", "the response has no choices")
     choice = choices[0]
     message = choice.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    if content is not None and not isinstance(content, str):
-        raise ModelCallError("bad_response", f"the answer's content is {type(content).__name__}, not text")
+    content = _text_of(message.get("content") if isinstance(message, dict) else None)
     finish_reason = choice.get("finish_reason")
     usage = data.get("usage")
     usage = usage if isinstance(usage, dict) else {}
@@ -169,6 +167,16 @@ def completion_from_json(data: object) -> Completion:
         output_tokens=_count(usage, "completion_tokens"),
         first_token_logprobs=_first_token_logprobs(choice),
     )
+
+
+def _text_of(content: object) -> str | None:
+    """A message's content as text: a string, or a list of parts (some vendors answer that way, with reasoning
+    in parts of other types) whose "text" parts are joined."""
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(part, dict) for part in content):
+        return "".join(part["text"] for part in content if part.get("type") == "text" and isinstance(part.get("text"), str))
+    raise ModelCallError("bad_response", f"the answer's content is {type(content).__name__}, not text")
 
 
 def _first_token_logprobs(choice: dict) -> dict[str, float] | None:
