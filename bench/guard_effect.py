@@ -3,6 +3,8 @@
     python bench/guard_effect.py                                    # the full suites on the embedded model
     python bench/guard_effect.py --limit 2 --out /tmp/ge.json       # a seeded subset (see `subset_suites`)
     python bench/guard_effect.py --model compliant --limit 2        # a scripted model that complies with everything
+    python bench/guard_effect.py --work-dir bench/.data/guard_effect --guard-port 8790   # resumable: run it again
+                                                                    # after a stop and the cached answers are reused
 
 For each suite, two runs of `safehub run` on the same trials: the model itself (`--model local`), then the
 same model through `safehub guard serve --config examples/guard-local.yaml` (every shipped screen blocking
@@ -197,8 +199,8 @@ def safehub(*args: str, timeout_s: float | None = None) -> str:
 class GuardProcess:
     """`safehub guard serve` on a free port, with its audit in `db_url`; `stop()` flushes the audit."""
 
-    def __init__(self, config: Path, db_url: str, startup_timeout_s: float = 600.0):
-        self.process = subprocess.Popen([*safehub_command(), "guard", "serve", "--config", str(config), "--port", "0",
+    def __init__(self, config: Path, db_url: str, startup_timeout_s: float = 600.0, port: int = 0):
+        self.process = subprocess.Popen([*safehub_command(), "guard", "serve", "--config", str(config), "--port", str(port),
                                          "--db", db_url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         found: list[str] = []
         self.stderr_tail: list[str] = []
@@ -393,6 +395,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--timeout-s", type=float, default=600.0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--work-dir", type=Path, default=None, help="keep the stores here (default: a temp dir)")
+    parser.add_argument("--guard-port", type=int, default=0,
+                        help="the guard's port (default: a free one); with --work-dir a fixed port lets a second "
+                             "measurement reuse the guarded answers too, which the response cache keys by the guard's URL")
     args = parser.parse_args(argv)
     limits = {"jailbreaks": args.jailbreaks_limit if args.jailbreaks_limit is not None else args.limit,
               "disallowed_content": (args.disallowed_content_limit if args.disallowed_content_limit is not None
@@ -425,7 +430,8 @@ def main(argv: list[str] | None = None) -> dict:
             refs.update({name: str(subset[name]) for name, limit in limits.items() if limit is not None})
         db_url, guard_db = f"sqlite:///{work / 'safehub.db'}", f"sqlite:///{work / 'guard.db'}"
         config, guard_model = guard_config_for(model, work)
-        guard = GuardProcess(config, guard_db)  # one guard for every suite; each suite's decisions by time window
+        # One guard for every suite; each suite's decisions are told apart by time window.
+        guard = GuardProcess(config, guard_db, port=args.guard_port)
         try:
             for name in SUITES:
                 if args.suite and name not in args.suite:
