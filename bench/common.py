@@ -16,6 +16,7 @@ never charged to the tool under test.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import platform
@@ -210,6 +211,62 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
     if process.stdout is not None:
         process.stdout.close()
+
+
+def safehub_command() -> list[str]:
+    """The `safehub` command of this interpreter's environment (`python -m safehub.cli` without the script)."""
+    script = Path(sys.executable).parent / "safehub"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "safehub.cli"]
+
+
+class GuardProcess:
+    """`safehub guard serve --config CONFIG` in its own process, its audit in `db_url`, on `port` (0: a free one).
+
+    `base_url` is its OpenAI-compatible root (`http://127.0.0.1:PORT/v1`), `root` the server's; `stop()`
+    sends SIGTERM, on which the guard flushes its audit before it exits.
+    """
+
+    def __init__(self, config: Path, db_url: str, *, port: int = 0, startup_timeout_s: float = 60.0):
+        self.process = subprocess.Popen([*safehub_command(), "guard", "serve", "--config", str(config), "--port",
+                                         str(port), "--db", db_url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        text=True)
+        found: list[str] = []
+        self.stderr_tail: list[str] = []
+
+        def read() -> None:
+            for line in self.process.stderr:
+                if not found and line.startswith("safehub guard on "):
+                    found.append(line.split()[3])
+                self.stderr_tail = (self.stderr_tail + [line])[-40:]  # keep draining: a full pipe would block it
+
+        threading.Thread(target=read, daemon=True).start()
+        deadline = time.monotonic() + startup_timeout_s
+        while not found and time.monotonic() < deadline and self.process.poll() is None:
+            time.sleep(0.05)
+        if not found:
+            self.stop()
+            raise RuntimeError(f"the guard did not start (exit code {self.process.returncode}): "
+                               f"{''.join(self.stderr_tail)[-3000:]}")
+        self.base_url = found[0]
+        self.root = self.base_url.removesuffix("/v1")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def write_report(report: dict, out: Path, started: dt.datetime) -> None:
+    """Close a benchmark's report (load at the end, seconds since `started`, where it goes) and write it as JSON."""
+    report["machine"]["loadavg_at_end"] = list(os.getloadavg())
+    report["elapsed_s"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 1)
+    report["out"] = str(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def busy_cpu_s() -> float:

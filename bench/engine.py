@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sqlite3
 import statistics
 import sys
@@ -43,8 +42,10 @@ from common import (  # noqa: E402
     mock_server,
     package_versions,
     process_cpu_s,
+    safehub_command,
     stolen_cpu_s,
     wait_for_quiet_machine,
+    write_report,
     write_suite_jsonl,
 )
 
@@ -60,11 +61,6 @@ NOISY_SHARE = 0.1  # others' CPU above this share of one core during a measureme
 
 class BenchmarkError(RuntimeError):
     """The measured process did not do the whole job; its timing would be meaningless."""
-
-
-def safehub_command() -> list[str]:
-    script = Path(sys.executable).parent / "safehub"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "safehub.cli"]
 
 
 def safehub_run_command(base_url: str, suite: Path, db_path: Path, concurrency: int) -> list[str]:
@@ -269,11 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         except RuntimeError as exc:  # BenchmarkError, or a measured command that failed
             print(f"benchmark failed: {exc}", file=sys.stderr)
             return 1
-    report["machine"]["loadavg_at_end"] = list(os.getloadavg())
-    report["elapsed_s"] = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
-    report["out"] = str(args.out)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_report(report, args.out, started)
     print_table(report)
     return 0
 

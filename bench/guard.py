@@ -25,10 +25,8 @@ import datetime as dt
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -36,6 +34,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
+    GuardProcess,
     busy_cpu_s,
     machine,
     make_prompts,
@@ -43,6 +42,7 @@ from common import (  # noqa: E402
     package_versions,
     process_cpu_s,
     wait_for_quiet_machine,
+    write_report,
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -58,47 +58,6 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(q / 100.0 * (len(ordered) - 1))))
     return ordered[index]
-
-
-def safehub_command() -> list[str]:
-    script = Path(sys.executable).parent / "safehub"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "safehub.cli"]
-
-
-class Guard:
-    """`safehub guard serve` in its own process, on a free port."""
-
-    def __init__(self, config: Path, db_url: str, startup_timeout_s: float = 60.0):
-        self.process = subprocess.Popen([*safehub_command(), "guard", "serve", "--config", str(config), "--port", "0",
-                                         "--db", db_url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        found: list[str] = []
-
-        def read() -> None:
-            for line in self.process.stderr:
-                if line.startswith("safehub guard on "):
-                    found.append(line.split()[3])
-                    break
-            for _ in self.process.stderr:  # keep draining so the guard never blocks on a full pipe
-                pass
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + startup_timeout_s
-        while not found and time.monotonic() < deadline and self.process.poll() is None:
-            time.sleep(0.05)
-        if not found:
-            self.stop()
-            raise RuntimeError(f"the guard did not start (exit code {self.process.returncode})")
-        self.base_url = found[0]
-        self.root = self.base_url.removesuffix("/v1")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 async def drive(url: str, bodies: list[bytes], *, clients: int, rate: float | None, n: int, timeout_s: float) -> dict:
@@ -227,7 +186,7 @@ def run(args) -> dict:
         except ImportError:
             has_screens = False
         config = write_config(Path(workdir) / "guard.yaml", mock_url, has_screens, not args.no_audit)
-        guard = Guard(config, f"sqlite:///{Path(workdir) / 'audit.db'}")
+        guard = GuardProcess(config, f"sqlite:///{Path(workdir) / 'audit.db'}")
         try:
             direct_url, guard_url = f"{mock_url}/chat/completions", f"{guard.base_url}/chat/completions"
             settings = {"clients": args.clients, "timeout_s": args.timeout_s}
@@ -333,11 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
-    report["machine"]["loadavg_at_end"] = list(os.getloadavg())
-    report["elapsed_s"] = round((dt.datetime.now(dt.timezone.utc) - started).total_seconds(), 1)
-    report["out"] = str(args.out)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_report(report, args.out, started)
     print_table(report)
     return 0
 

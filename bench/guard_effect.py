@@ -35,19 +35,19 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import random
 import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
-from importlib import metadata
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import GuardProcess, package_versions, safehub_command  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "bench" / "results" / "guard_effect.json"
@@ -183,51 +183,12 @@ def subset_suites(directory: Path, *, seed: int, jailbreaks: int, disallowed_con
     return files
 
 
-def safehub_command() -> list[str]:
-    script = Path(sys.executable).parent / "safehub"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "safehub.cli"]
-
-
 def safehub(*args: str, timeout_s: float | None = None) -> str:
     """Run the `safehub` command; its stdout, or RuntimeError with the tail of stderr."""
     completed = subprocess.run([*safehub_command(), *args], capture_output=True, text=True, timeout=timeout_s)
     if completed.returncode != 0:
         raise RuntimeError(f"safehub {' '.join(args)} exited {completed.returncode}: {completed.stderr[-3000:]}")
     return completed.stdout
-
-
-class GuardProcess:
-    """`safehub guard serve` on a free port, with its audit in `db_url`; `stop()` flushes the audit."""
-
-    def __init__(self, config: Path, db_url: str, startup_timeout_s: float = 600.0, port: int = 0):
-        self.process = subprocess.Popen([*safehub_command(), "guard", "serve", "--config", str(config), "--port", str(port),
-                                         "--db", db_url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        found: list[str] = []
-        self.stderr_tail: list[str] = []
-
-        def read() -> None:
-            for line in self.process.stderr:
-                if not found and line.startswith("safehub guard on "):
-                    found.append(line.split()[3])
-                self.stderr_tail = (self.stderr_tail + [line])[-40:]  # keep draining: a full pipe would block it
-
-        threading.Thread(target=read, daemon=True).start()
-        deadline = time.monotonic() + startup_timeout_s
-        while not found and time.monotonic() < deadline and self.process.poll() is None:
-            time.sleep(0.05)
-        if not found:
-            self.stop()
-            raise RuntimeError(f"the guard did not start: {''.join(self.stderr_tail)[-3000:]}")
-        self.base_url = found[0]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()  # SIGTERM: uvicorn shuts down and the audit log flushes
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 def guard_config_for(model: str, directory: Path) -> tuple[Path, str]:
@@ -361,12 +322,7 @@ def count_guard_decisions(report: dict, guard_db: str) -> None:
 
 
 def versions() -> dict:
-    found = {"python": platform.python_version()}
-    for package in ("safehub", "llama-cpp-python", "scikit-learn"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
+    found = package_versions("safehub", "llama-cpp-python", "scikit-learn")
     from safehub.guard.screens.linear import artifact_version as screens_version
     from safehub.scorers.classifier.model import artifact_version as grader_version
 
@@ -431,7 +387,7 @@ def main(argv: list[str] | None = None) -> dict:
         db_url, guard_db = f"sqlite:///{work / 'safehub.db'}", f"sqlite:///{work / 'guard.db'}"
         config, guard_model = guard_config_for(model, work)
         # One guard for every suite; each suite's decisions are told apart by time window.
-        guard = GuardProcess(config, guard_db, port=args.guard_port)
+        guard = GuardProcess(config, guard_db, port=args.guard_port, startup_timeout_s=600.0)
         try:
             for name in SUITES:
                 if args.suite and name not in args.suite:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -58,6 +57,7 @@ from common import (  # noqa: E402
     process_cpu_s,
     stolen_cpu_s,
     wait_for_quiet_machine,
+    write_report,
     write_suite_jsonl,
 )
 from engine import versions as engine_versions  # noqa: E402
@@ -370,11 +370,7 @@ def main(argv: list[str] | None = None) -> int:
                 if tool in not_run:
                     report["scenarios"][name]["tools"][tool] = {"status": "not run", "reason": not_run[tool]}
     report["goals"] = goals(report["scenarios"])
-    report["machine"]["loadavg_at_end"] = list(os.getloadavg())
-    report["elapsed_s"] = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
-    report["out"] = str(args.out)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_report(report, args.out, started)
     print_table(report)
     failed_own = [tool for tool in ("safehub", "bare") if tool in tools and any(
         scenario["tools"][tool]["status"] != "ok" for scenario in report["scenarios"].values())]

@@ -43,7 +43,15 @@ from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Measurement, make_prompts, measure, mock_server, wait_for_quiet_machine, write_suite_jsonl  # noqa: E402
+from common import (  # noqa: E402
+    Measurement,
+    make_prompts,
+    measure,
+    mock_server,
+    safehub_command,
+    wait_for_quiet_machine,
+    write_suite_jsonl,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = BENCH_DIR / "results" / "resume.json"
@@ -57,11 +65,6 @@ HEADLINE = "SIGKILL"
 
 class BenchmarkError(RuntimeError):
     """A measured run did not do the whole job, or the interruption did not land; its timing would mean nothing."""
-
-
-def safehub_command() -> list[str]:
-    script = Path(sys.executable).parent / "safehub"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "safehub.cli"]
 
 
 def run_command(base_url: str, suite: Path, db_path: Path, concurrency: int) -> list[str]:

@@ -21,7 +21,7 @@ import aiohttp
 
 from safehub.guard.shapes import Usage
 from safehub.models.base import Completion, GenerateConfig, ModelCallError
-from safehub.models.openai_compat import _retry_after_s, completion_from_json
+from safehub.models.openai_compat import _retry_after_s, chat_body, completion_from_json
 
 
 class UpstreamError(Exception):
@@ -95,19 +95,7 @@ class OpenAIHTTP:
         return self._session
 
     def _body(self, messages: list[dict], config: GenerateConfig, **extra) -> bytes:
-        body: dict = {"model": self.model, "messages": messages, "max_tokens": config.max_tokens,
-                      "temperature": config.temperature}
-        if config.top_p is not None:
-            body["top_p"] = config.top_p
-        if config.seed is not None:
-            body["seed"] = config.seed
-        if config.stop:
-            body["stop"] = list(config.stop)
-        if config.top_logprobs > 0:
-            body["logprobs"] = True
-            body["top_logprobs"] = config.top_logprobs
-        body.update(extra)
-        return json.dumps(body).encode()
+        return json.dumps({**chat_body(self.model, messages, config), **extra}).encode()
 
     async def complete(self, messages: list[dict], config: GenerateConfig) -> Completion:
         try:

@@ -114,17 +114,7 @@ class OpenAICompatModel(ModelAdapter):
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         if self._client is None:
             self._client = self._make_client()
-        body: dict = {"model": self.spec.model, "messages": messages, "max_tokens": config.max_tokens,
-                      "temperature": config.temperature}
-        if config.top_p is not None:
-            body["top_p"] = config.top_p
-        if config.seed is not None:
-            body["seed"] = config.seed
-        if config.stop:
-            body["stop"] = list(config.stop)
-        if config.top_logprobs > 0:
-            body["logprobs"] = True
-            body["top_logprobs"] = config.top_logprobs
+        body = chat_body(self.spec.model, messages, config)
         try:
             # The SDK's documented `post` for a plain-JSON body and answer: create()'s walk of the body against
             # the parameter TypedDicts and the construction of a ChatCompletion were a third of the SDK's CPU per
@@ -141,6 +131,21 @@ class OpenAICompatModel(ModelAdapter):
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def chat_body(model: str, messages: list[Message], config: GenerateConfig) -> dict:
+    """The JSON body of a chat completion request for `config` (optional fields only when set)."""
+    body: dict = {"model": model, "messages": messages, "max_tokens": config.max_tokens, "temperature": config.temperature}
+    if config.top_p is not None:
+        body["top_p"] = config.top_p
+    if config.seed is not None:
+        body["seed"] = config.seed
+    if config.stop:
+        body["stop"] = list(config.stop)
+    if config.top_logprobs > 0:
+        body["logprobs"] = True
+        body["top_logprobs"] = config.top_logprobs
+    return body
 
 
 def _count(usage: dict, key: str) -> int:
