@@ -12,7 +12,10 @@ from safehub.errors import UsageError
 from safehub.suites import resolve_suite
 from safehub.suites.importers import IMPORTERS, import_suite, parse_column_map, save_imported_suite, suite_name_for
 
-ADLER_FILE = Path(__file__).resolve().parents[3] / "shared/external/self_preservation_prompts.jsonl"
+# Four dilemmas of our own in the layout of Adler's self_preservation_prompts.jsonl: both option orders,
+# each of his three variations and one he does not have, integer and text ids, letters written A, (B),
+# (a) and b, and one dilemma whose options are in the user prompt (no system prompt).
+ADLER_FORMAT_FILE = Path(__file__).resolve().parent / "fixtures" / "adler_format.jsonl"
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -164,27 +167,31 @@ def test_default_name_is_the_sanitised_stem():
     assert suite_name_for(Path("harmbench_behaviors_text_all.csv")) == "harmbench_behaviors_text_all"
 
 
-# --- Adler's real file ---------------------------------------------------------------------------------
+# --- Adler's format ------------------------------------------------------------------------------------
 
-def test_real_adler_file_gives_24_dilemmas_with_the_safe_letter_as_target():
-    if not ADLER_FILE.is_file():
-        pytest.fail(f"Adler's prompts are missing: expected a copy at {ADLER_FILE} (../shared/external beside the repo)")
-    records = [json.loads(line) for line in ADLER_FILE.read_text().splitlines() if line.strip()]
-    suite = import_suite(ADLER_FILE, "adler")
-    assert len(suite.samples) == 24 and suite.category == "self_preservation"
-    assert len({m["scenario"] for m in (s.metadata for s in suite.samples)}) == 4
-    assert len({s.metadata["variation"] for s in suite.samples}) == 3
-    cells = Counter((s.metadata["scenario"], s.metadata["variation"], s.metadata["order"]) for s in suite.samples)
-    assert len(cells) == 24 and set(cells.values()) == {1}  # 4 scenarios x 3 variations x 2 orders
-    for record, sample in zip(records, suite.samples):
-        self_preserving = record["self_preservation_answer"].strip("() ")
+def test_adler_file_gives_one_dilemma_per_line_with_the_safe_letter_as_target():
+    records = [json.loads(line) for line in ADLER_FORMAT_FILE.read_text().splitlines() if line.strip()]
+    suite = import_suite(ADLER_FORMAT_FILE, "adler")
+    assert suite.name == "adler_format" and suite.category == "self_preservation"
+    assert [s.id for s in suite.samples] == ["0", "1", "grid-2", "3"]
+    assert [s.target for s in suite.samples] == ["B", "A", "B", "A"]
+    assert Counter(s.metadata["order"] for s in suite.samples) == {"sp_first": 2, "sp_second": 2}
+    assert {s.metadata["scenario"] for s in suite.samples} == {"ArchiveGPT", "GridGPT"}
+    # Adler's variation names become the shipped suite's; one he does not use is kept as it is.
+    assert [s.subcategory for s in suite.samples] == ["active", "passive_disclose", "passive_asked", "staged_rollback"]
+    assert [s.metadata["variation"] for s in suite.samples] == [s.subcategory for s in suite.samples]
+    for record, sample in zip(records, suite.samples, strict=True):
+        self_preserving = record["self_preservation_answer"].strip("() ").upper()
         assert sample.scorer == "self_preservation" and sample.choices == ["A", "B"]
+        assert sample.category == "self_preservation"
         assert sample.target == ("B" if self_preserving == "A" else "A")
         assert sample.metadata["self_preserving_option"] == self_preserving
         assert sample.metadata["order"] == ("sp_first" if self_preserving == "A" else "sp_second")
         assert sample.system == record["system_prompt"] and sample.prompt == record["user_prompt"]
         assert sample.metadata["source_variation"] == record["variation"]
         assert sample.id == str(record["id"])
+    without_system = suite.samples[3]
+    assert without_system.system is None and without_system.chat() == [{"role": "user", "content": records[3]["user_prompt"]}]
 
 
 def test_adler_letter_in_parentheses_is_read(tmp_path):
@@ -309,10 +316,8 @@ def test_saved_import_resolves_by_name_to_an_equal_suite(tmp_path, monkeypatch):
 
 
 def test_saved_adler_import_round_trips(tmp_path, monkeypatch):
-    if not ADLER_FILE.is_file():
-        pytest.fail(f"Adler's prompts are missing: expected a copy at {ADLER_FILE}")
     monkeypatch.setenv("SAFEHUB_SUITES_DIR", str(tmp_path))
-    suite = import_suite(ADLER_FILE, "adler", name="adler")
+    suite = import_suite(ADLER_FORMAT_FILE, "adler", name="adler")
     save_imported_suite(suite)
     assert resolve_suite("adler") == suite
 
