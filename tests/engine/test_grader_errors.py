@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-
 from safehub.engine.config import EvalConfig
 from safehub.engine.evaluation import start_evaluation
 from safehub.engine.grading import grade_records
