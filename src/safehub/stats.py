@@ -110,12 +110,24 @@ def goodness_metric(safety: dict[str, dict[str, float]], fraction: float = 0.1) 
 
 def difference_interval(successes_a: float, n_a: int, successes_b: float, n_b: int) -> tuple[float, float, float]:
     """p_a - p_b with Newcombe's hybrid Wilson interval (Newcombe 1998, method 10)."""
-    p_a, p_b = successes_a / n_a, successes_b / n_b
-    low_a, high_a = wilson_interval(successes_a, n_a)
-    low_b, high_b = wilson_interval(successes_b, n_b)
-    difference = p_a - p_b
-    low = difference - math.sqrt((p_a - low_a) ** 2 + (high_b - p_b) ** 2)
-    high = difference + math.sqrt((high_a - p_a) ** 2 + (p_b - low_b) ** 2)
+    return mover_difference(successes_a / n_a, wilson_interval(successes_a, n_a),
+                            successes_b / n_b, wilson_interval(successes_b, n_b))
+
+
+def mover_difference(value_a: float, interval_a: tuple[float, float], value_b: float,
+                     interval_b: tuple[float, float]) -> tuple[float, float, float]:
+    """a - b with a 95% interval recovered from each estimate's own 95% interval, clipped to [-1, 1].
+
+    The MOVER construction (Zou & Donner 2008): Newcombe's hybrid interval is the case where both are
+    Wilson intervals of proportions; for means of probabilities pass each mean's rate_interval.
+
+    >>> [round(x, 3) for x in mover_difference(0.8, wilson_interval(8, 10), 0.2, wilson_interval(2, 10))]
+    [0.6, 0.162, 0.803]
+    """
+    (low_a, high_a), (low_b, high_b) = interval_a, interval_b
+    difference = value_a - value_b
+    low = difference - math.sqrt((value_a - low_a) ** 2 + (high_b - value_b) ** 2)
+    high = difference + math.sqrt((high_a - value_a) ** 2 + (value_b - low_b) ** 2)
     return difference, max(-1.0, low), min(1.0, high)
 
 
@@ -197,3 +209,47 @@ def corrected_rate(observed: float, sensitivity: float, specificity: float) -> f
     if informedness <= 0:
         return None
     return min(1.0, max(0.0, (observed + specificity - 1) / informedness))
+
+
+def agreement(truth: list, predicted: list, *, classes: tuple | None = None) -> dict:
+    """How a grader's verdicts agree with labels: accuracy, Cohen's kappa, the confusion matrix, n, 95% intervals.
+
+    Binary labels (True = the positive class, e.g. "refused" or "gave harmful help") also get sensitivity
+    (positives found) and specificity (negatives kept), each with a Wilson interval — the two numbers a
+    Rogan-Gladen correction of a rate needs. kappa's interval is the large-sample one, (po - pe) / (1 - pe) ± z·se
+    with se = sqrt(po (1 - po) / (n (1 - pe)²)) (Cohen 1960).
+
+    >>> agreement([True, False, True], [True, False, False])["accuracy"]
+    0.6666666666666666
+    """
+    if len(truth) != len(predicted):
+        raise ValueError(f"{len(truth)} labels but {len(predicted)} verdicts")
+    n = len(truth)
+    is_binary = classes is None
+    classes = (True, False) if is_binary else tuple(classes)
+    index = {c: i for i, c in enumerate(classes)}
+    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)  # rows: truth, columns: verdict
+    for t, p in zip(truth, predicted):
+        matrix[index[t], index[p]] += 1
+    hits = int(np.trace(matrix))
+    po = hits / n if n else float("nan")
+    pe = float((matrix.sum(axis=1) * matrix.sum(axis=0)).sum()) / (n * n) if n else float("nan")
+    if n and pe < 1:
+        kappa = (po - pe) / (1 - pe)
+        spread = Z_95 * math.sqrt(po * (1 - po) / (n * (1 - pe) ** 2))
+        kappa_interval = (max(-1.0, kappa - spread), min(1.0, kappa + spread))
+    else:
+        kappa, kappa_interval = float("nan"), (float("nan"), float("nan"))
+    low, high = wilson_interval(hits, n) if n else (float("nan"), float("nan"))
+    result = {"n": n, "accuracy": po, "accuracy_interval": [low, high], "kappa": kappa,
+              "kappa_interval": list(kappa_interval), "classes": [str(c).lower() for c in classes],
+              "confusion": matrix.tolist()}
+    if is_binary:
+        positives, negatives = int(matrix[0].sum()), int(matrix[1].sum())
+        result["sensitivity"] = matrix[0, 0] / positives if positives else float("nan")
+        result["sensitivity_interval"] = list(wilson_interval(int(matrix[0, 0]), positives)) if positives else [float("nan")] * 2
+        result["specificity"] = matrix[1, 1] / negatives if negatives else float("nan")
+        result["specificity_interval"] = list(wilson_interval(int(matrix[1, 1]), negatives)) if negatives else [float("nan")] * 2
+        result["sensitivity"] = float(result["sensitivity"])
+        result["specificity"] = float(result["specificity"])
+    return result
