@@ -6,6 +6,7 @@
     limit: 20             # samples per suite
     concurrency: 16       # requests in flight per model
     judge: openai:gpt-4o-mini
+    judge_grader: judge   # or llama_guard, for a guard model that answers in Llama Guard's format
     generation: {max_tokens: 512, temperature: 0.0, timeout_s: 60}
 """
 
@@ -41,6 +42,7 @@ class EvalConfig(BaseModel):
     epochs: int = Field(1, ge=1, le=1000)
     concurrency: int = Field(16, ge=1, le=4096)
     judge: str | None = None
+    judge_grader: str = "judge"  # the model grader that talks to the judge model (scorers.model_graders)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     cache: bool = True
     max_attempts: int = Field(4, ge=1, le=20)

@@ -18,7 +18,7 @@ from safehub.engine.progress import RunProgress
 from safehub.engine.runner import RunJob, execute_runs
 from safehub.errors import UsageError
 from safehub.models import ModelAdapter, ModelSpec, load_model
-from safehub.scorers.judge import LLMJudge
+from safehub.scorers.model_graders import ModelGrader, model_grader_class
 from safehub.store import queries, writes
 from safehub.store.db import connect, database_url, parse_url
 from safehub.suites import Sample, Suite, resolve_suite_refs
@@ -62,7 +62,7 @@ def _store_suites(engine: Engine, stored: list[StoredSuite]) -> dict[str, dict[s
 
 
 def _job(run_id: str, adapter: ModelAdapter, config: EvalConfig, pending, n_planned: int, n_already: int,
-         judge: LLMJudge | None) -> RunJob:
+         judge: ModelGrader | None) -> RunJob:
     logprobs = LOGPROB_TOP_K if adapter.supports_logprobs else 0
     return RunJob(run_id=run_id, adapter=adapter, pending=pending, config=config.generation.to_config(),
                   logprob_config=config.generation.to_config(top_logprobs=logprobs) if logprobs else None,
@@ -70,12 +70,13 @@ def _job(run_id: str, adapter: ModelAdapter, config: EvalConfig, pending, n_plan
                   judge=judge)
 
 
-def _judge_for(config: EvalConfig) -> LLMJudge | None:
-    """One judge for the whole evaluation; a bad spec or missing key fails before anything starts."""
-    return LLMJudge(config.judge) if config.judge else None
+def _judge_for(config: EvalConfig) -> ModelGrader | None:
+    """One judge for the whole evaluation; a bad spec, grader name or missing key fails before anything starts."""
+    grader = model_grader_class(config.judge_grader)  # checked even when no judge is given
+    return grader(config.judge) if config.judge else None
 
 
-async def _run_with_judges(engine: Engine, jobs: list[RunJob], judges: list[LLMJudge], progress, stop) -> None:
+async def _run_with_judges(engine: Engine, jobs: list[RunJob], judges: list[ModelGrader], progress, stop) -> None:
     try:
         await execute_runs(engine, jobs, progress=progress, stop=stop)
     finally:
@@ -137,7 +138,7 @@ async def resume_runs(run_ids: list[str], db: str | None, progress: RunProgress 
                                  f"(was version {info['version']}, now {suite.version}); start a new run")
         check_suites(suites)
         prepared.append((run, config, stored, build_adapters(config.models, config)[0]))
-    judges = {config.judge: _judge_for(config) for _, config, _, _ in prepared if config.judge}
+    judges = {(config.judge, config.judge_grader): _judge_for(config) for _, config, _, _ in prepared if config.judge}
     await preflight([adapter for *_, adapter in prepared] + [judge.model for judge in judges.values()])
     jobs = []
     for run, config, stored, adapter in prepared:
@@ -147,7 +148,7 @@ async def resume_runs(run_ids: list[str], db: str | None, progress: RunProgress 
         pending = [trial for trial in planned if trial.key not in stored]
         await asyncio.to_thread(writes.set_run_status, engine, run["id"], "running")
         jobs.append(_job(run["id"], adapter, config, pending, len(planned), len(planned) - len(pending),
-                         judges.get(config.judge)))
+                         judges.get((config.judge, config.judge_grader))))
         if progress is not None:
             progress.add_run(run["id"], f"{run['id']} {adapter.spec.display}", len(planned),
                              len(planned) - len(pending))

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from safehub.errors import UsageError
 from safehub.models.base import Completion
 from safehub.scorers import SCORERS, metric_name
-from safehub.scorers.judge import LLMJudge
+from safehub.scorers.model_graders import load_model_grader
 from safehub.store.schema import responses, samples, scores, trials
 from safehub.store.writes import bump_scores_version, now
 from safehub.suites.schema import Sample
@@ -34,11 +34,12 @@ def _rows(engine: Engine, run_id: str, after_id: int) -> list:
 
 
 async def regrade_run(engine: Engine, run_id: str, *, refusal_grader: str | None = None,
-                      judge_spec: str | None = None, judge_concurrency: int = 16) -> dict[str, int]:
+                      judge_spec: str | None = None, judge_grader: str = "judge",
+                      judge_concurrency: int = 16) -> dict[str, int]:
     """Add fresh scores for every answered trial of a run; returns how many scores were added per grader."""
     if refusal_grader is not None and refusal_grader not in REFUSAL_GRADERS:
         raise UsageError(f"--grader {refusal_grader!r}: use one of {', '.join(REFUSAL_GRADERS)}")
-    judge = LLMJudge(judge_spec) if judge_spec else None
+    judge = load_model_grader(judge_grader, judge_spec) if judge_spec else None
     if judge is not None:
         await judge.model.preflight()
     added: dict[str, int] = {}

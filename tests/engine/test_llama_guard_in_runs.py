@@ -1,0 +1,49 @@
+"""judge_grader: llama_guard puts a guard model where the rubric judge goes: harmful-request trials, not_unsafe_judge."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from contextlib import contextmanager
+
+from tests.conftest import count, safehub
+
+
+@contextmanager
+def mock_llama_guard(*args: str):
+    process = subprocess.Popen([sys.executable, "-m", "safehub.testing.mock_llama_guard", "--port", "0", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("listening on "), f"guard mock did not start: {line!r} {process.stderr.read()}"
+        yield f"openai-compat:llama-guard3@{line.split()[-1]}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_run_grades_harmful_trials_with_the_llama_guard_grader(tmp_path, mock_server, db_url):
+    with mock_llama_guard("--rule", r"pipe bomb=unsafe\nS9") as guard_spec:
+        config = tmp_path / "eval.yaml"
+        config.write_text(f"models: [{mock_server.spec()}]\nsuites: [smoke]\njudge: {guard_spec}\n"
+                          "judge_grader: llama_guard\n")
+        result = safehub("run", "--config", str(config), "--db", db_url, "--json")
+    assert result.returncode == 0, result.stderr
+    judged = {m["name"]: m for m in result.json()["metrics"]}["not_unsafe_judge"]
+    assert judged["n"] == 4 and judged["value"] == 0.75  # the guard calls the pipe-bomb trial unsafe (S9)
+    assert count(db_url, "select count(*) from scores where grader = 'llama_guard'") == 4
+    assert count(db_url, "select count(*) from scores where grader = 'llama_guard' and label = 'unsafe' "
+                          "and details like '%Indiscriminate Weapons%'") == 1
+
+
+def test_unknown_judge_grader_is_rejected_before_the_run(tmp_path, mock_server, db_url):
+    config = tmp_path / "eval.yaml"
+    config.write_text(f"models: [{mock_server.spec()}]\nsuites: [smoke]\njudge: {mock_server.spec()}\n"
+                      "judge_grader: llamaguard\n")
+    result = safehub("run", "--config", str(config), "--db", db_url)
+    assert result.returncode == 2
+    assert "judge grader 'llamaguard' is not known; use one of: judge, llama_guard" in result.stderr
+    assert not (tmp_path / "safehub.db").exists()
