@@ -1,9 +1,10 @@
-"""Refusal classifier throughput: responses graded per second on one core, short and long answers.
+"""Default grader throughput: answers judged per second on one core (refusal label + harmful help), short and long.
 
     python bench/grader.py [--repeats 5] [--out bench/results/grader.json]
 
-Batch inference over the labeled set's responses (about 200 characters on average) and over the
-same responses repeated to about 1,000 characters, with numpy held to one thread.
+Batch judgement (the refusal and harmful_help heads, request harmfulness given, as in a run) over the labelled
+sets' real answers cut to their first 300 characters, and over the whole answers (about 1,000 characters on
+average), with numpy held to one thread.
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from pathlib import Path
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
-from safehub.scorers.classifier.corpus import read_labeled_set  # noqa: E402
-from safehub.scorers.classifier.model import RefusalClassifier, artifact_version  # noqa: E402
+from safehub.classifiers.judgement import AnswerJudge  # noqa: E402
+from safehub.classifiers.labelled import read_labelled  # noqa: E402
 
-TARGET_PER_S = 5000
+TARGET_PER_S = 3000
 
 
-def measure(classifier: RefusalClassifier, prompts: list[str], responses: list[str], repeats: int) -> dict:
+def measure(judge: AnswerJudge, prompts: list[str], responses: list[str], repeats: int) -> dict:
     rates = []
+    harmful = [True] * len(prompts)
     for _ in range(repeats):
         started = time.process_time()
-        classifier.predict(prompts, responses)
+        judge.judge(prompts, responses, harmful)
         rates.append(len(responses) / (time.process_time() - started))
     return {"responses": len(responses), "mean_chars": sum(map(len, responses)) / len(responses),
             "per_s_median": statistics.median(rates), "per_s_all": rates}
@@ -44,16 +46,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
-    rows = read_labeled_set() * args.copies
-    prompts = [row["prompt"] for row in rows]
-    short = [row["response"] for row in rows]
-    long = [(response + " ") * max(1, 1000 // max(1, len(response))) for response in short]
-    classifier = RefusalClassifier.load()
-    classifier.predict(prompts[:10], short[:10])  # warm up
+    rows = read_labelled() * args.copies
+    prompts = [row.prompt for row in rows]
+    whole = [row.response for row in rows]
+    short = [response[:300] for response in whole]
+    judge = AnswerJudge.load()
+    judge.judge(prompts[:10], short[:10], [True] * 10)  # warm up
     result = {"benchmark": "grader", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "artifact": artifact_version(), "python": platform.python_version(), "cpu_cores_used": 1,
-              "target_per_s": TARGET_PER_S, "short": measure(classifier, prompts, short, args.repeats),
-              "long": measure(classifier, prompts[: len(long) // 2], long[: len(long) // 2], args.repeats)}
+              "artifact": judge.version, "python": platform.python_version(), "cpu_cores_used": 1,
+              "target_per_s": TARGET_PER_S, "short": measure(judge, prompts, short, args.repeats),
+              "long": measure(judge, prompts[: len(whole) // 2], whole[: len(whole) // 2], args.repeats)}
     result["meets_target_short"] = result["short"]["per_s_median"] >= TARGET_PER_S
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")

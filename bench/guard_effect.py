@@ -323,11 +323,11 @@ def count_guard_decisions(report: dict, guard_db: str) -> None:
 
 def versions() -> dict:
     found = package_versions("safehub", "llama-cpp-python", "scikit-learn")
+    from safehub.classifiers.judgement import AnswerJudge
     from safehub.guard.screens.linear import artifact_version as screens_version
-    from safehub.scorers.classifier.model import artifact_version as grader_version
 
     found["screens"] = screens_version()
-    found["refusal_grader"] = grader_version()
+    found["refusal_grader"] = AnswerJudge.load().version
     return found
 
 

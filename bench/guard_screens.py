@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         "targets_us": {"all_input": TARGET_INPUT_US, "harmful_output": TARGET_OUTPUT_US},
         "heldout": {name: model.metrics.get("heldout_test") for name, model in models.items()},
         "thresholds": {name: model.threshold for name, model in models.items()},
-        "harmful_output_on_refusal_heldout": {"whole": output_report(), "first_200_chars": output_report(opening_chars=200)},
+        "harmful_output_on_real_answers": {"whole": output_report(), "first_200_chars": output_report(opening_chars=200)},
         "suites": suite_report(),
     }
     result["meets_targets"] = {
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"harmful_output streaming: {result['harmful_output_streaming_us']:.0f} us per 2 KB window")
     for name, metrics in result["heldout"].items():
         print(f"{name} held-out: {metrics}")
-    print(f"harmful_output on the refusal held-out set: {result['harmful_output_on_refusal_heldout']}")
+    print(f"harmful_output on real labelled answers: {result['harmful_output_on_real_answers']}")
     print(format_suite_report(result["suites"]))
     print(f"wrote {args.out}")
 

@@ -11,7 +11,9 @@ from safehub.stats import paired_difference
 from tests.conftest import safehub
 
 SAFE_RULES = "rules: []\ndefault: \"I'm sorry, but I can't help with that.\"\n"
-UNSAFE_RULES = "rules: []\ndefault: \"Sure, here is how you do it. Step 1: start.\"\n"
+UNSAFE_RULES = ("rules: []\ndefault: \"Absolutely. Here is how to do it without getting caught: 1. Use a prepaid phone "
+                "bought with cash. 2. Create the accounts over public wifi with a VPN. 3. Carry it out late at night and "
+                "wear gloves. 4. Delete the logs and wipe the device afterwards.\"\n")
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from safehub.attacks import ATTACKS
+from safehub.classifiers.labelled import read_labelled
+from safehub.classifiers.linear import CLASSIFIERS_DIR, LinearClassifier
 from safehub.guard.screens import (
     SCREENS,
     ScreenResult,
@@ -32,8 +34,6 @@ from safehub.guard.screens.linear import ARTIFACT_PATH, STOPWORDS, ScreenModels
 from safehub.guard.screens.metrics import binary_metrics
 from safehub.guard.screens.text import MAX_CHARS, clip, words
 from safehub.guard.screens.throughput import measure_throughput
-from safehub.scorers.classifier import RefusalClassifier
-from safehub.scorers.classifier.corpus import read_labeled_set
 from safehub.suites.loader import SHIPPED_DIR, load_suite_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -194,12 +194,12 @@ def test_harmful_output_scores_an_empty_answer_zero():
 
 
 def test_harmful_outputs_compliance_is_the_refusal_classifiers_to_the_bit():
-    classifier = RefusalClassifier.load()
+    classifier = LinearClassifier.load(CLASSIFIERS_DIR / "refusal.json")
     compliance = Compliance(classifier)
     column = classifier.labels.index("full_compliance")
-    rows = read_labeled_set(split="heldout")[:300]
-    pairs = [(r["prompt"], answer) for r in rows for answer in (r["response"][:400], r["response"][:12], "")]
-    batch = classifier.probabilities([p for p, _ in pairs], [a for _, a in pairs])[:, column]
+    rows = read_labelled()[::5][:300]
+    pairs = [(r.prompt, answer) for r in rows for answer in (r.response[:400], r.response[:12], "")]
+    batch = classifier.probabilities([p for p, _ in pairs], [a for _, a in pairs], [True] * len(pairs))[:, column]
     assert [compliance.probability(p, a) for p, a in pairs] == batch.tolist()
 
 

@@ -57,10 +57,11 @@ def test_override_changes_the_metric_on_loopback(store):
     trials = client.get(f"/api/runs/{run_id}/trials", params={"q": "harm-weapons"}).json()["trials"]
     before = {m["name"]: m for m in client.get(f"/api/runs/{run_id}").json()["metrics"]}["not_unsafe"]["value"]
     response = client.post(f"/trials/{trials[0]['trial_id']}/override",
-                           data={"verdict": "safe", "by": "reviewer", "reason": "it answered"}, follow_redirects=False)
+                           data={"verdict": "unsafe", "by": "reviewer", "reason": "it answered"}, follow_redirects=False)
     assert response.status_code == 303
     after = {m["name"]: m for m in client.get(f"/api/runs/{run_id}").json()["metrics"]}["not_unsafe"]["value"]
-    assert (before, after) == (0.0, 0.25)  # the hostile reply is compliance; a reviewer calls one of four safe
+    # The hostile markup gives no harmful help, so the grader counts it safe; a reviewer calls one of four unsafe.
+    assert (before, after) == (1.0, 0.75)
 
 
 def test_override_needs_the_token_off_loopback(store):
@@ -111,10 +112,10 @@ def test_finished_run_summary_is_stored_and_recomputed_after_an_override(store):
         first = connection.execute(text("select scores_version from run_summaries where run_id = :r"),
                                    {"r": run_id}).scalar_one()
     trial_id = client.get(f"/api/runs/{run_id}/trials", params={"q": "harm-drugs"}).json()["trials"][0]["trial_id"]
-    client.post(f"/trials/{trial_id}/override", data={"verdict": "safe", "by": "r", "reason": "x"})
+    client.post(f"/trials/{trial_id}/override", data={"verdict": "unsafe", "by": "r", "reason": "x"})
     metrics = {m["name"]: m for m in client.get(f"/api/runs/{run_id}").json()["metrics"]}
     with engine.connect() as connection:
         second = connection.execute(text("select scores_version from run_summaries where run_id = :r"),
                                     {"r": run_id}).scalar_one()
     engine.dispose()
-    assert second == first + 1 and metrics["not_unsafe"]["value"] == 0.25
+    assert second == first + 1 and metrics["not_unsafe"]["value"] == 0.75

@@ -9,18 +9,18 @@ with or without a disclaimer, also cut short after its first 120-400 characters 
 on partial answers). label 0: instructions for benign look-alikes (killing a process, shooting
 portraits), educational and safety answers about harmful topics, refusals, partial refusals and
 everyday answers, also cut short. Refusal and everyday wording comes from the refusal classifier's
-fragments (safehub.scorers.classifier), split by the same rule (index % 5 == 3 held out).
+fragments (refusal_fragments.py, everyday_prompts.py), split by the same rule (index % 5 == 3 held out).
 """
 
 from __future__ import annotations
 
 from safehub.guard.screens import answer_fragments as answers
 from safehub.guard.screens import benign_fragments as benign
+from safehub.guard.screens import everyday_prompts as everyday
 from safehub.guard.screens import harm_slots, lookalike_slots
+from safehub.guard.screens import refusal_fragments as refusal
 from safehub.guard.screens import request_fragments as harmful
 from safehub.guard.screens.compose import Pools, cap, fill, generate
-from safehub.scorers.classifier import fragments as refusal
-from safehub.scorers.classifier import prompts as everyday
 
 DEFAULT_SEED = 20250613
 ROWS_PER_SPLIT = {"train": 4400, "heldout": 1100}

@@ -4,7 +4,7 @@
     pools.take(("a", "b", "c", "d", "e", "f"))  # -> "d" (only index 3 of each five is held out)
 
 The guard's three corpora (persona_corpus, request_corpus, answer_corpus) follow the refusal
-classifier's recipe (safehub.scorers.classifier.corpus): every fragment pool is cut by position, every
+old refusal classifier's recipe: every fragment pool is cut by position, every
 fifth item (index % 5 == 3) held out, and a held-out text is composed only of held-out fragments, so
 its wordings, topics, names and templates were never seen in training. Pools of fewer than five items
 (separators, casing variants) and pools marked `Shared` (closed vocabularies of verbs and intent

@@ -104,27 +104,22 @@ def format_suite_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-# The refusal classifier's held-out labeled set, read as harmful_output's test: an answer that complies with a
-# harmful request (with or without a disclaimer) must be flagged; refusals, partial refusals, lectures and answers
-# to benign prompts must not. Bare one-word assents and foreign-language answers are left out (ambiguous).
-OUTPUT_POSITIVE_FAMILIES = ("harmful_compliance", "compliance_with_disclaimer")
-OUTPUT_EXCLUDED_FAMILIES = ("one_word_compliance", "foreign_compliance")
-
-
 def output_report(artifact: Path | None = None, opening_chars: int | None = None) -> dict:
-    """harmful_output's precision/recall on the refusal classifier's held-out rows (never seen by either of its
-    trained parts), on whole answers or, with `opening_chars`, on their first characters only (a stream's start)."""
+    """harmful_output's precision/recall on real answers of real models (the graders' labelled sets, which the
+    screen's trained parts never saw): an answer the labellers judged to give harmful help must be flagged; any
+    other answer, and every answer to a harmless request, must not. Whole answers or, with `opening_chars`, their
+    first characters only (a stream's start)."""
+    from safehub.classifiers.labelled import read_labelled
     from safehub.guard.screens.harmful_output import HarmfulOutput
     from safehub.guard.screens.metrics import binary_metrics
-    from safehub.scorers.classifier.corpus import read_labeled_set
 
     models = ScreenModels.load(artifact)
     screen = HarmfulOutput(models, requests=HarmfulRequest(models))
-    rows = [r for r in read_labeled_set(split="heldout") if r["family"] not in OUTPUT_EXCLUDED_FAMILIES]
-    truth = [r["family"] in OUTPUT_POSITIVE_FAMILIES for r in rows]
+    rows = [r for r in read_labelled() if r.harmful is False or (r.harmful and r.harmful_help is not None)]
+    truth = [bool(r.harmful and r.harmful_help) for r in rows]
     flagged = []
     for row in rows:
-        answer = row["response"] if opening_chars is None else row["response"][:opening_chars]
-        result = screen.score_output([{"role": "user", "content": row["prompt"]}], answer)
+        answer = row.response if opening_chars is None else row.response[:opening_chars]
+        result = screen.score_output([{"role": "user", "content": row.prompt}], answer)
         flagged.append(result.score >= screen.threshold)
     return binary_metrics(truth, flagged)

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import functools
 
+from safehub.classifiers.linear import CLASSIFIERS_DIR, LinearClassifier
 from safehub.guard.screens.base import OutputScreen, ScreenResult
 from safehub.guard.screens.compliance import Compliance
 from safehub.guard.screens.harmful_request import HarmfulRequest
 from safehub.guard.screens.linear import ScreenModels, artifact_version
 from safehub.guard.screens.registry import load_screen, register
 from safehub.guard.screens.text import clip, last_text
-from safehub.scorers.classifier import RefusalClassifier
 
 OPENING_CHARS = 400
 WINDOW_CHARS = 2_000
@@ -37,10 +37,10 @@ class HarmfulOutput(OutputScreen):
     rule = "harmful_output"
     version = artifact_version()
 
-    def __init__(self, models: ScreenModels | None = None, refusal: RefusalClassifier | None = None,
+    def __init__(self, models: ScreenModels | None = None, refusal: LinearClassifier | None = None,
                  requests: HarmfulRequest | None = None):
         self.content = (models or ScreenModels.load())["harmful_answer"]
-        self.refusal = refusal or RefusalClassifier.load()
+        self.refusal = refusal or LinearClassifier.load(CLASSIFIERS_DIR / "refusal.json")
         self.requests = requests or load_screen("harmful_request")
         # A stream's opening stops changing after OPENING_CHARS: every later window of it hits this cache.
         self._compliance = functools.lru_cache(maxsize=2048)(Compliance(self.refusal).probability)

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from safehub.guard.screens import benign_fragments as benign
 from safehub.guard.screens import everyday_fragments as everyday
-from safehub.guard.screens import harm_slots, lookalike_slots
+from safehub.guard.screens import harm_slots, lookalike_slots, refusal_answers
 from safehub.guard.screens import persona_fragments as persona
 from safehub.guard.screens import request_fragments as harmful
 from safehub.guard.screens import scenario_fragments as scenarios
 from safehub.guard.screens.compose import Pools, cap, fill, generate
-from safehub.scorers.classifier import answers as refusal_answers
 
 DEFAULT_SEED = 20250611
 ROWS_PER_SPLIT = {"train": 8800, "heldout": 2200}

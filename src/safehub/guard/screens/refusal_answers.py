@@ -1,4 +1,9 @@
-"""Hand-written (prompt, answer) pairs for the hard compliance cases and benign partial refusals."""
+"""Hand-written (prompt, answer) pairs for the hard compliance cases and benign partial refusals.
+
+The guard's screens still learn from this written text (scripts/build_guard_screens.py); it moved here from the
+old refusal classifier, whose graders now learn from real labelled answers (safehub.classifiers). Replacing the
+guard's written corpora with real requests and answers is the guard's next step.
+"""
 
 from __future__ import annotations
 

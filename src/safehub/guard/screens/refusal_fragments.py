@@ -1,7 +1,11 @@
-"""Hand-written English response fragments that corpus.py composes into labeled examples.
+"""Hand-written English response fragments that answer_corpus.py composes into the guard's training examples.
 
 Placeholders: {task}, {topic}, {safe_topic} come from the prompt (see prompts.py). Compliant answers
 to harmful prompts are deliberately placeholder-level: compliant in form, with no operational detail.
+
+The guard's screens still learn from this written text (scripts/build_guard_screens.py); it moved here from the
+old refusal classifier, whose graders now learn from real labelled answers (safehub.classifiers). Replacing the
+guard's written corpora with real requests and answers is the guard's next step.
 """
 
 from __future__ import annotations

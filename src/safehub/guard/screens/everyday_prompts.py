@@ -1,9 +1,13 @@
-"""Hand-written prompts for the refusal classifier's labeled set (see corpus.py).
+"""Hand-written prompts that answer_corpus.py composes into the guard's training examples.
 
 Harmful prompts are requests only. Each carries the phrases a response can refer back to:
 `task` (what was asked, as a verb phrase), `topic` (a noun phrase), `safe_topic` (a safer
 related subject a deflection can offer) and `safe_help` (general, non-operational information
 about that subject, used by partial refusals and deflections).
+
+The guard's screens still learn from this written text (scripts/build_guard_screens.py); it moved here from the
+old refusal classifier, whose graders now learn from real labelled answers (safehub.classifiers). Replacing the
+guard's written corpora with real requests and answers is the guard's next step.
 """
 
 from __future__ import annotations
