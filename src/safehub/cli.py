@@ -31,6 +31,9 @@ judge_app = typer.Typer(no_args_is_help=True, help="LLM judges: measure them bef
 app.add_typer(judge_app, name="judge")
 guard_app = typer.Typer(no_args_is_help=True, help="The guard: an OpenAI-compatible gateway that screens requests.")
 app.add_typer(guard_app, name="guard")
+graders_app = typer.Typer(invoke_without_command=True,
+                          help="Grader cards: each grader's measured agreement with labelled answers.")
+app.add_typer(graders_app, name="graders")
 
 def _console(stderr: bool) -> Console:
     """Wide tables in logs and pipes too, where rich would otherwise assume 80 columns."""
@@ -249,6 +252,63 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
     out.print(table)
 
 
+def _figure(value: float | None, interval: list | tuple | None = None) -> str:
+    if value is None:
+        return "-"
+    if not interval or None in interval:
+        return f"{value:.3f}"
+    return f"{value:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"
+
+
+def _agreement_text(agreement: dict | None) -> str:
+    """How well a metric's grader agrees with labels, in one cell: "harmful_help on all: sens 0.85, spec 0.70, n 855"."""
+    if not agreement:
+        return "not measured (safehub graders measure)"
+    if agreement.get("sensitivity") is None:
+        return f"{agreement['question']} on {agreement['labelled_set']}: accuracy {_figure(agreement.get('accuracy'))}, " \
+               f"n {agreement['n']}"
+    return (f"{agreement['question']} on {agreement['labelled_set']}: sens {agreement['sensitivity']:.2f}, "
+            f"spec {agreement['specificity']:.2f}, n {agreement['n']}")
+
+
+def _corrected_text(corrected: dict | None) -> str:
+    if not corrected or corrected.get("value") is None:
+        return "-"
+    text = f"{corrected['value']:.3f}" if corrected.get("low") is None else \
+        f"{corrected['value']:.3f} [{corrected['low']:.3f}, {corrected['high']:.3f}]"
+    return text + (" clipped" if corrected.get("is_clipped") else "")
+
+
+def _print_graders(metrics: list[dict], console: Console | None = None) -> None:
+    """The grader behind each graded metric, its measured agreement and the corrected rate."""
+    graded = [m for m in metrics if "corrected" in m]
+    if not graded:
+        return
+    is_clipped = any((m.get("corrected") or {}).get("is_clipped") for m in graded)
+    table = Table(title="graders: measured agreement and the rate corrected for grader error", title_justify="left",
+                  caption="clipped: the observed rate is one the grader would not give on its labelled set at any true "
+                          "rate, so the correction stops at 0 or 1" if is_clipped else None, caption_justify="left")
+    for column in ("category", "metric", "observed", "grader", "agreement", "corrected [95% CI]"):
+        table.add_column(column, overflow="fold")
+    for metric in graded:
+        table.add_row(metric.get("category") or "", metric["name"], _figure(metric["value"]),
+                      safe_text(metric["grader"]), _agreement_text(metric.get("grader_agreement")),
+                      _corrected_text(metric.get("corrected")))
+    (console or out).print(table)
+
+
+def _markdown_graders(metrics: list[dict]) -> str:
+    graded = [m for m in metrics if "corrected" in m]
+    if not graded:
+        return ""
+    lines = ["", "", "| category | metric | grader | agreement | corrected [95% CI] |", "| --- | --- | --- | --- | --- |"]
+    for metric in graded:
+        cells = [metric.get("category") or "", metric["name"], metric["grader"],
+                 _agreement_text(metric.get("grader_agreement")), _corrected_text(metric.get("corrected"))]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(lines)
+
+
 def _markdown(summary: dict) -> str:
     lines = [f"### {summary['model']} (run {summary['run_id']}, {summary['status']})", "",
              "| category | metric | value | 95% interval | n |", "| --- | --- | ---: | --- | ---: |"]
@@ -275,9 +335,10 @@ def report(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Opti
     if as_json:
         out.print_json(data=summary)
     elif markdown:
-        out.print(_markdown(summary), markup=False)
+        out.print(_markdown(summary) + _markdown_graders(summary["metrics"]), markup=False)
     else:
         print_summaries([summary], out)
+        _print_graders(summary["metrics"])
 
 
 @app.command()
@@ -305,6 +366,16 @@ def compare(run_a: str, run_b: str, db: DbOption = None,
                       f"{paired['p_value']:.4f}" if paired.get("p_value") is not None else "-",
                       str(paired.get("n", 0)), verdict)
     out.print(table)
+    graded = [row for row in result["metrics"] if "corrected" in row["a"] or "corrected" in row["b"]]
+    if graded:
+        graders = Table(title="graders and rates corrected for grader error", title_justify="left")
+        for column in ("category", "metric", "A grader", "A corrected [95% CI]", "B grader", "B corrected [95% CI]"):
+            graders.add_column(column, overflow="fold")
+        for row in graded:
+            graders.add_row(row["category"] or "", row["metric"], safe_text(row["a"].get("grader") or "-"),
+                            _corrected_text(row["a"].get("corrected")), safe_text(row["b"].get("grader") or "-"),
+                            _corrected_text(row["b"].get("corrected")))
+        out.print(graders)
     if result["differing_samples"]:
         differing = Table(title="samples whose verdicts differ (first 50)", title_justify="left")
         for column in ("category", "sample", "attack", "A", "B"):
@@ -348,19 +419,120 @@ def check(
 @judge_app.command("calibrate")
 def judge_calibrate(
     judge: Annotated[str, typer.Option("--judge", help="Model spec of the judge to measure.")],
-    limit: Annotated[int, typer.Option(min=1, help="Labeled examples to judge.")] = 200,
+    limit: Annotated[int, typer.Option(min=1, help="Labelled answers to judge.")] = 200,
     db: DbOption = None,
 ) -> None:
-    """Judge the labeled held-out set; store and print the judge's sensitivity and specificity."""
-    from safehub.engine.calibrate import calibrate_judge
-    from safehub.models import load_model
+    """Old name of `safehub graders measure judge:SPEC --shipped --limit N`; prints the harmful_help measurement."""
+    err.print(f"note: `judge calibrate` is now `safehub graders measure judge:{judge} --shipped --limit {limit}`",
+              markup=False, soft_wrap=True)
+    measurements = _measure(f"judge:{judge}", labels=None, from_overrides=False, shipped=True, limit=limit, db=db)
+    out.print_json(data=_json_safe(measurements[0]))
+
+
+def _json_safe(data):
+    from safehub.scorers.card import json_safe
+
+    return json_safe(data)
+
+
+def _measure(grader: str, *, labels: Path | None, from_overrides: bool, shipped: bool, limit: int | None,
+             db: str | None) -> list[dict]:
+    """Check everything (grader, judge spec and key, labels) before the store is touched, then measure and store."""
+    from safehub.engine.calibrate import SHIPPED_SET, measure_grader, shipped_rows
+    from safehub.scorers.card import labelled_from_overrides, parse_grader, read_labels_file
     from safehub.store.db import connect, database_url, parse_url
 
+    if sum([labels is not None, from_overrides, shipped]) != 1:
+        raise UsageError("give exactly one of --labels FILE.jsonl, --from-overrides or --shipped")
+    if limit is not None and not shipped:
+        raise UsageError("--limit applies to --shipped only")
+    _, spec = parse_grader(grader)
     parse_url(database_url(db))
-    load_model(judge)  # a bad spec or missing key fails before the store is touched
-    record = asyncio.run(calibrate_judge(connect(db), judge, limit=limit))
-    shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in record.items() if k != "created_at"}
-    out.print_json(data=shown)
+    if spec is not None:
+        from safehub.models import load_model
+
+        load_model(spec)  # a bad spec or a missing key fails here
+    if labels is not None:
+        rows, labelled_set, source = read_labels_file(labels), labels.name, f"file {labels}"
+    elif shipped:
+        rows, labelled_set = shipped_rows(grader, limit), SHIPPED_SET
+        source = "the shipped labelled answers" + (f", seeded sample of {limit}" if limit else "")
+    engine = connect(db)
+    if from_overrides:
+        from safehub.store.measurements import override_labels
+
+        rows, labelled_set, source = labelled_from_overrides(override_labels(engine)), "human-overrides", \
+            "human overrides in the store"
+        if not rows:
+            raise UsageError("no human overrides in this store to measure against; record some with "
+                             "`safehub override TRIAL_ID --verdict safe|unsafe --by NAME --reason TEXT`")
+    return asyncio.run(measure_grader(engine, grader, rows, labelled_set=labelled_set, source=source))
+
+
+@graders_app.callback()
+def graders(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="The cards as a JSON list.")] = False,
+            db: DbOption = None) -> None:
+    """The grader card: each grader's agreement with labelled answers (n, accuracy, kappa, sensitivity,
+    specificity, 95% intervals), from its data card and from every stored `graders measure`."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"db": db}  # `safehub graders --db URL measure ...` means that store too
+        return
+    from safehub.scorers.card import grader_cards
+    from safehub.store.db import connect
+
+    cards = grader_cards(connect(db))
+    if as_json:
+        out.print_json(data=_json_safe(cards))
+        return
+    table = Table(title="grader card: agreement with labelled answers, 95% intervals", title_justify="left")
+    for column in ("grader", "version", "labelled set", "question", "n", "accuracy [95% CI]", "kappa",
+                   "sensitivity [95% CI]", "specificity [95% CI]"):
+        table.add_column(column, justify="right" if column == "n" else "left", overflow="fold")
+    for card in cards:
+        for index, measurement in enumerate(card["measurements"]):
+            _add_measurement_row(table, measurement, card["grader"] if index == 0 else "",
+                                 card["version"] if index == 0 else "")
+    out.print(table)
+
+
+def _add_measurement_row(table: Table, measurement: dict, grader: str, version: str) -> None:
+    table.add_row(safe_text(grader), safe_text(version), safe_text(measurement["labelled_set"]),
+                  measurement["question"], str(measurement["n"]),
+                  _figure(measurement.get("accuracy"), measurement.get("accuracy_interval")),
+                  _figure(measurement.get("kappa")),
+                  _figure(measurement.get("sensitivity"), measurement.get("sensitivity_interval")),
+                  _figure(measurement.get("specificity"), measurement.get("specificity_interval")))
+
+
+@graders_app.command("measure")
+def graders_measure(
+    ctx: typer.Context,
+    grader: Annotated[str, typer.Argument(help="refusal, refusal_patterns, judge:SPEC or llama_guard:SPEC.")],
+    labels: Annotated[Optional[Path], typer.Option("--labels", help='JSONL of {"prompt", "response", "label"} '
+                                                   '(optional "harmful", "harmful_help": true|false).')] = None,
+    from_overrides: Annotated[bool, typer.Option("--from-overrides", help="The store's human overrides as labels.")] = False,
+    shipped: Annotated[bool, typer.Option("--shipped", help="The project's own labelled answers.")] = False,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="With --shipped: a seeded sample of this many.")] = None,
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The stored measurements as a JSON list.")] = False,
+) -> None:
+    """Measure a grader on labelled answers; store and print one measurement per question it can answer."""
+    db = db or (ctx.obj or {}).get("db")
+    measurements = _measure(grader, labels=labels, from_overrides=from_overrides, shipped=shipped, limit=limit, db=db)
+    if as_json:
+        out.print_json(data=_json_safe(measurements))
+        return
+    first = measurements[0]
+    table = Table(title=f"{grader} (version {first['version']}) on {first['labelled_set']}", title_justify="left")
+    for column in ("grader", "version", "labelled set", "question", "n", "accuracy [95% CI]", "kappa",
+                   "sensitivity [95% CI]", "specificity [95% CI]"):
+        table.add_column(column, justify="right" if column == "n" else "left", overflow="fold")
+    for measurement in measurements:
+        _add_measurement_row(table, measurement, grader, first["version"])
+    out.print(table)
+    errors = first["provenance"].get("judge_errors")
+    out.print(f"stored {len(measurements)} measurements (labelled set sha256 {first['provenance']['sha256'][:12]})"
+              + (f"; {errors} judge errors left out" if errors else ""), markup=False)
 
 
 @app.command()
@@ -493,11 +665,14 @@ def models(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command()
-def grade(file: Path) -> None:
-    """Grade {"prompt", "response"} JSON lines with the refusal classifier; one JSON line out per line in."""
+def grade(file: Path,
+          grader: Annotated[str, typer.Option("--grader", help="refusal (the default) or refusal_patterns.")] = "refusal",
+          ) -> None:
+    """Grade {"prompt", "response"} JSON lines (optional "harmful": true|false); one JSON verdict line per line in:
+    label, score, harmful, harmful_help."""
     from safehub.scorers.grade import grade_file
 
-    for verdict in grade_file(file):
+    for verdict in grade_file(file, grader):
         print(json.dumps(verdict, ensure_ascii=False))
 
 

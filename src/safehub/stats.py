@@ -253,3 +253,60 @@ def agreement(truth: list, predicted: list, *, classes: tuple | None = None) -> 
         result["sensitivity"] = float(result["sensitivity"])
         result["specificity"] = float(result["specificity"])
     return result
+
+
+def corrected_rate_bootstrap(positives: float, n: int, confusion: list[list[int]], *, resamples: int = 2000,
+                             seed: int = 20261207, level: float = 0.95) -> dict:
+    """A rate of positives corrected for a grader's measured error (Rogan & Gladen 1978), with a 95% interval.
+
+    `positives` of `n` verdicts were positive; `confusion` is the grader's binary confusion matrix on a labelled
+    set, [[TP, FN], [FP, TN]] (rows: truth positive/negative, columns: verdict positive/negative). The value is
+    corrected_rate(positives / n, sensitivity, specificity). The interval is a parametric bootstrap that carries
+    both uncertainties: each draw takes the observed rate from Binomial(n, rate) / n, the sensitivity from
+    Binomial(TP + FN, sensitivity) / (TP + FN) and the specificity from Binomial(TN + FP, specificity) / (TN + FP),
+    corrects (clipped to [0, 1]) and the interval is the 2.5th and 97.5th percentiles of the corrected draws,
+    widened to at least the observed rate's Wilson interval put through the same correction (at a rate of 0 or 1
+    every binomial draw is the same and the bootstrap alone would give a point).
+    Draws whose sensitivity + specificity <= 1 cannot be corrected: they are dropped and counted in `dropped`.
+    `is_clipped` says the estimate itself fell outside [0, 1] (the run's rate is one the measured grader could not
+    produce: the labelled set and the run differ). A measurement with few labelled answers gives a wide interval,
+    whatever the run's n.
+
+    >>> result = corrected_rate_bootstrap(30, 100, [[90, 10], [20, 80]])
+    >>> round(result["value"], 4), result["low"] <= result["value"] <= result["high"]
+    (0.1429, True)
+    """
+    (tp, fn), (fp, tn) = ((int(a), int(b)) for a, b in confusion)
+    truth_positives, truth_negatives = tp + fn, fp + tn
+    if n <= 0 or truth_positives == 0 or truth_negatives == 0:
+        return {"value": None, "low": None, "high": None, "dropped": 0, "resamples": 0,
+                "sensitivity": None, "specificity": None, "is_clipped": False}
+    observed = positives / n
+    sensitivity, specificity = tp / truth_positives, tn / truth_negatives
+    value = corrected_rate(observed, sensitivity, specificity)
+    informed = sensitivity + specificity - 1
+    # An observed rate outside [1 - spec, sens] is one the measured grader could not have produced from any true
+    # rate: the labelled set and the run differ. The estimate is then clipped to 0 or 1; say so.
+    is_clipped = informed > 0 and not 0.0 <= (observed + specificity - 1) / informed <= 1.0
+    rng = np.random.default_rng(seed)
+    rates = rng.binomial(n, min(1.0, max(0.0, observed)), size=resamples) / n
+    sensitivities = rng.binomial(truth_positives, sensitivity, size=resamples) / truth_positives
+    specificities = rng.binomial(truth_negatives, specificity, size=resamples) / truth_negatives
+    informedness = sensitivities + specificities - 1
+    usable = informedness > 0
+    dropped = int(resamples - usable.sum())
+    low = high = None
+    if usable.any():
+        corrected = np.clip((rates[usable] + specificities[usable] - 1) / informedness[usable], 0.0, 1.0)
+        tail = (1 - level) / 2
+        low, high = (float(x) for x in np.quantile(corrected, [tail, 1 - tail]))
+    if value is not None:
+        # A binomial draw from a rate of 0 or 1 is always 0 or 1: at the edges the bootstrap alone collapses to a
+        # point. As rate_interval does, the interval is at least the observed rate's Wilson interval corrected with
+        # the measured sensitivity and specificity (and always contains the estimate).
+        wilson_low, wilson_high = (corrected_rate(bound, sensitivity, specificity)
+                                   for bound in wilson_interval(positives, n))
+        low = min(x for x in (low, wilson_low, value) if x is not None)
+        high = max(x for x in (high, wilson_high, value) if x is not None)
+    return {"value": value, "low": low, "high": high, "dropped": dropped, "resamples": resamples,
+            "sensitivity": sensitivity, "specificity": specificity, "is_clipped": is_clipped}

@@ -9,8 +9,9 @@ from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
 from safehub.models.spec import ModelSpec
-from safehub.stats import clustered_rate, consistency_metrics, corrected_rate, goodness_metric, proportion
-from safehub.store.schema import judge_calibrations, responses, run_summaries, runs, samples, scores, trials
+from safehub.stats import clustered_rate, consistency_metrics, goodness_metric, proportion
+from safehub.store.measurements import newest_measurement_id
+from safehub.store.schema import responses, run_summaries, runs, samples, scores, trials
 from safehub.store.search import transcript_facets
 
 
@@ -39,7 +40,8 @@ def _latest_scores():
     is_beaten = exists().where(better.c.trial_id == scores.c.trial_id, better.c.metric == scores.c.metric,
                                or_(better.c.is_override > scores.c.is_override,
                                    and_(better.c.is_override == scores.c.is_override, better.c.id > scores.c.id)))
-    return select(scores.c.trial_id, scores.c.metric, scores.c.value, scores.c.label).where(~is_beaten).subquery()
+    return select(scores.c.trial_id, scores.c.metric, scores.c.value, scores.c.label, scores.c.grader,
+                  scores.c.grader_version, scores.c.is_override).where(~is_beaten).subquery()
 
 
 def graded_trials(verdicts):
@@ -149,34 +151,83 @@ def prompt_sensitivity_rates(engine: Engine, run_id: str) -> list[dict]:
     return [{**metric, "category": "prompt_sensitivity"} for metric in consistency_metrics(by_request)]
 
 
-def judge_corrected(engine: Engine, run: dict, metrics: list[dict]) -> list[dict]:
-    """not_unsafe_judge corrected for the judge's measured error, when `safehub judge calibrate` ran for it.
+GRADED_METRICS = ("not_unsafe", "not_overrefuse", "not_unsafe_judge")  # the metrics a grader card can correct
 
-    The interval maps the judged rate's interval through the same correction; it does not add the
-    calibration's own uncertainty.
-    """
-    judge_spec = (run.get("settings") or {}).get("judge")
-    judged = [m for m in metrics if m["name"] == "not_unsafe_judge" and m["value"] is not None]
-    if not judge_spec or not judged:
-        return []
+
+def metric_graders(engine: Engine, run_id: str) -> dict[tuple, tuple[str, str]]:
+    """(category, metric) -> (grader, version) whose verdicts a graded metric counts, human overrides aside;
+    (None, metric) for the metric over all categories. Where graders were mixed (a regrade), the most used one."""
+    verdicts = _latest_scores()
+    query = (select(samples.c.category, verdicts.c.metric, verdicts.c.grader, verdicts.c.grader_version,
+                    func.count().label("n"))
+             .select_from(graded_trials(verdicts))
+             .where(trials.c.run_id == run_id, verdicts.c.value.is_not(None), verdicts.c.metric.in_(GRADED_METRICS),
+                    verdicts.c.is_override.is_(False))
+             .group_by(samples.c.category, verdicts.c.metric, verdicts.c.grader, verdicts.c.grader_version))
     with engine.connect() as connection:
-        calibration = connection.execute(
-            select(judge_calibrations).where(judge_calibrations.c.judge_spec == ModelSpec.parse(judge_spec).display)
-            .order_by(desc(judge_calibrations.c.id)).limit(1)).first()
-    if calibration is None or calibration.sensitivity is None or calibration.specificity is None:
-        return []
-    corrected = []
-    for metric in judged:
-        # The judge flags unsafe answers: correct the unsafe rate, then turn it back into not_unsafe.
-        bounds = [corrected_rate(1 - x, calibration.sensitivity, calibration.specificity)
-                  for x in (metric["value"], metric["high"], metric["low"])]
-        if None in bounds:
+        rows = connection.execute(query).all()
+    counts: dict[tuple, dict[tuple[str, str], int]] = {}
+    for row in rows:
+        for key in ((row.category, row.metric), (None, row.metric)):
+            by_grader = counts.setdefault(key, {})
+            by_grader[(row.grader, row.grader_version)] = by_grader.get((row.grader, row.grader_version), 0) + row.n
+    return {key: max(sorted(by_grader), key=lambda grader: by_grader[grader]) for key, by_grader in counts.items()}
+
+
+def _judge_spec(engine: Engine, run: dict) -> str | None:
+    """The judge model behind a run's not_unsafe_judge: as its newest verdict names it, else the run's settings."""
+    query = (select(scores.c.details).select_from(scores.join(trials, trials.c.id == scores.c.trial_id))
+             .where(trials.c.run_id == run["id"], scores.c.metric == "not_unsafe_judge",
+                    scores.c.is_override.is_(False))
+             .order_by(desc(scores.c.id)).limit(1))
+    with engine.connect() as connection:
+        details = connection.execute(query).scalar()
+    if isinstance(details, dict) and details.get("judge"):
+        return details["judge"]
+    spec = (run.get("settings") or {}).get("judge")
+    return ModelSpec.parse(spec).display if spec else None
+
+
+def attach_grader_figures(engine: Engine, run: dict, metrics: list[dict]) -> None:
+    """Give each graded metric row its grader, the grader's measured agreement on the question the metric counts
+    ({question, labelled_set, n, sensitivity, specificity, accuracy}) and the rate corrected for the grader's error
+    ({value, low, high, method}); both None when the grader was never measured. The observed value is untouched:
+    gates read it."""
+    from safehub.scorers.card import BUILT_IN_GRADERS, agreement_summary, corrected_rate, fitting_measurement, grader_label
+
+    graded = [m for m in metrics if m["name"] in GRADED_METRICS]
+    if not graded:
+        return
+    graders = metric_graders(engine, run["id"])
+    judge_spec = _judge_spec(engine, run) if any(m["name"] == "not_unsafe_judge" for m in graded) else None
+    found: dict[tuple, dict | None] = {}
+    for metric in graded:
+        grader = graders.get((metric.get("category"), metric["name"]))
+        if grader is None:
             continue
-        corrected.append({"name": "not_unsafe_judge_corrected", "category": metric.get("category"),
-                          "value": 1 - bounds[0], "low": 1 - bounds[2], "high": 1 - bounds[1], "n": metric["n"],
-                          "interval": f"Rogan-Gladen with sensitivity {calibration.sensitivity:.3f}, "
-                                      f"specificity {calibration.specificity:.3f}"})
-    return corrected
+        name, version = grader
+        spec = None if name in BUILT_IN_GRADERS else judge_spec
+        key = (metric["name"], name, version, spec)
+        if key not in found:
+            found[key] = fitting_measurement(metric["name"], name, engine, version=version, judge_spec=spec)
+        measurement = found[key]
+        metric["grader"] = grader_label(name, spec)
+        metric["grader_version"] = version
+        metric["grader_agreement"] = agreement_summary(measurement) if measurement else None
+        metric["corrected"] = corrected_rate(metric, measurement) if measurement else None
+
+
+def judge_corrected(metrics: list[dict]) -> list[dict]:
+    """not_unsafe_judge corrected for the judge's measured error (`safehub graders measure judge:SPEC`), as a row of
+    its own: the not_unsafe_judge row's `corrected` (see attach_grader_figures)."""
+    rows = []
+    for metric in metrics:
+        corrected = metric.get("corrected")
+        if metric["name"] == "not_unsafe_judge" and corrected and corrected["value"] is not None:
+            rows.append({"name": "not_unsafe_judge_corrected", "category": metric.get("category"),
+                         "value": corrected["value"], "low": corrected["low"], "high": corrected["high"],
+                         "n": metric["n"], "interval": corrected["method"], "grader": metric["grader"]})
+    return rows
 
 
 def run_errors(engine: Engine, run_id: str) -> dict[str, int]:
@@ -191,7 +242,8 @@ def run_summary(engine: Engine, run_id: str) -> dict:
     metrics = (run_metrics(engine, run_id) + [m for m in [jailbreak_goodness(engine, run_id)] if m]
                + hallucination_rates(engine, run_id) + self_preservation_rates(engine, run_id)
                + prompt_sensitivity_rates(engine, run_id))
-    metrics += judge_corrected(engine, run, metrics)
+    attach_grader_figures(engine, run, metrics)
+    metrics += judge_corrected(metrics)
     return {
         "run_id": run["id"], "evaluation_id": run["evaluation_id"], "model": run["model_spec"],
         "status": run["status"], "suites": run["suites"],
@@ -250,14 +302,15 @@ def subcategory_breakdown(engine: Engine, run_id: str) -> list[dict]:
 
 
 # Bump when what a stored summary holds or how a metric is computed changes: older stored copies are recomputed.
-SUMMARY_FORMAT = 3  # 3: self-preservation rates are means of probabilities
+SUMMARY_FORMAT = 4  # 3: self-preservation rates are means of probabilities; 4: graders and corrected rates
 
 
 def _full_summary(engine: Engine, run_id: str) -> dict:
     from safehub.store.self_preservation import self_preservation_breakdown  # it reads verdicts through this module
 
     summary = {**run_summary(engine, run_id), "subcategories": subcategory_breakdown(engine, run_id),
-               "facets": transcript_facets(engine, run_id), "format": SUMMARY_FORMAT}
+               "facets": transcript_facets(engine, run_id), "format": SUMMARY_FORMAT,
+               "measurements_id": newest_measurement_id(engine)}
     if any(m.get("category") == "self_preservation" for m in summary["metrics"]):
         summary["self_preservation"] = self_preservation_breakdown(engine, run_id)
     return summary
@@ -292,6 +345,8 @@ def cached_run_summary(engine: Engine, run_id: str) -> dict:
     with engine.connect() as connection:
         stored = connection.execute(select(run_summaries.c.summary).where(
             run_summaries.c.run_id == run_id, run_summaries.c.scores_version == run["scores_version"])).scalar()
-    if stored is not None and stored.get("format") == SUMMARY_FORMAT:
+    # Corrected rates read the newest grader measurements: a new `graders measure` makes a stored summary stale.
+    if stored is not None and stored.get("format") == SUMMARY_FORMAT \
+            and stored.get("measurements_id") == newest_measurement_id(engine):
         return stored
     return store_run_summary(engine, run_id)

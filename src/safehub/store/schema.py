@@ -154,6 +154,7 @@ guard_decisions = Table(
     Column("details", JSON),
 )
 
+# Written by `safehub judge calibrate` before migration 0005; grader_measurements has replaced it.
 judge_calibrations = Table(
     "judge_calibrations", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -177,4 +178,31 @@ run_summaries = Table(
     Column("scores_version", Integer, nullable=False),
     Column("summary", JSON, nullable=False),
     Column("computed_at", DateTime(timezone=True), nullable=False),
+)
+
+# A grader's agreement with a labelled set, one row per question (`safehub graders measure`, see scorers/card.py).
+# Binary questions (positive = the unsafe verdict: refused, gave harmful help) fill tp/fn/fp/tn; three_class
+# leaves them empty and keeps its 3x3 matrix in `confusion`. `details` holds the whole agreement dict (intervals).
+grader_measurements = Table(
+    "grader_measurements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("grader", String(100), nullable=False),  # refusal, refusal_patterns, judge, llama_guard, ...
+    Column("grader_version", String(100), nullable=False),
+    Column("judge_spec", String(500)),  # the judge model's spec (credentials redacted) for a model grader
+    Column("labelled_set", String(200), nullable=False),  # the labels' name, e.g. the file's name
+    Column("labelled_set_sha256", String(64), nullable=False),  # of the labelled rows as read
+    Column("question", String(50), nullable=False),  # three_class | refused_or_not | over_refusal | harmful_help
+    Column("n", Integer, nullable=False),
+    Column("tp", Integer),
+    Column("fn", Integer),
+    Column("fp", Integer),
+    Column("tn", Integer),
+    Column("accuracy", Float),
+    Column("kappa", Float),
+    Column("sensitivity", Float),
+    Column("specificity", Float),
+    Column("confusion", JSON, nullable=False),
+    Column("details", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_grader_measurements_grader", "grader", "grader_version", "question"),
 )
