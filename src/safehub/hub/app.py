@@ -10,6 +10,7 @@ on anything but loopback it needs the hub token, compared in constant time and n
 from __future__ import annotations
 
 import hmac
+import math
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,8 @@ from fastapi.templating import Jinja2Templates
 
 from safehub.errors import UsageError
 from safehub.hub import charts, guard_view, views
+from safehub.hub.disagreements import disagreements_view
+from safehub.hub.graders_view import agreement_interval, graders_view
 from safehub.store import queries
 from safehub.store.db import connect
 from safehub.store.guard import DecisionRollup
@@ -38,15 +41,17 @@ def served_url(kind: str, *parts) -> str:
              "trials": "/runs/{}/trials", "transcripts": "/trials", "trial": "/trials/{}", "model": "/models/{}",
              "compare": "/compare?a={}&b={}",
              "compare_form": "/compare", "self_preservation": "/self-preservation", "guard": "/guard",
-             "guard_rule": "/guard?rule={}"}
+             "guard_rule": "/guard?rule={}", "graders": "/graders", "disagreements": "/runs/{}/disagreements"}
     return paths[kind].format(*(quote(str(part), safe="") for part in parts))
 
 
 def _jsonable(value):
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN: a figure a measurement could not give (e.g. no positives) is null
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
@@ -71,6 +76,7 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
     templates.env.globals["url"] = served_url
+    templates.env.globals["agreement_interval"] = agreement_interval
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.middleware("http")
@@ -157,6 +163,25 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
             return JSONResponse({"error": "verdict must be safe or unsafe; who and why are required"}, status_code=400)
         add_override(engine, trial_id, is_safe=verdict == "safe", by=by.strip()[:200], reason=reason.strip()[:2000])
         return RedirectResponse(f"/trials/{trial_id}", status_code=303)
+
+    disagreement_cache: dict = {}  # finished runs' disagreements, keyed by run and scores_version
+
+    @app.get("/runs/{run_id}/disagreements", response_class=HTMLResponse)
+    def disagreements_page(request: Request, run_id: str, page_number: int = 1):
+        data = disagreements_view(engine, run_id, page=page_number, cache=disagreement_cache)
+        return page(request, "disagreements.html", data=data)
+
+    @app.get("/api/runs/{run_id}/disagreements")
+    def api_disagreements(run_id: str, page_number: int = 1):
+        return _jsonable(disagreements_view(engine, run_id, page=page_number, cache=disagreement_cache))
+
+    @app.get("/graders", response_class=HTMLResponse)
+    def graders_page(request: Request):
+        return page(request, "graders.html", data=graders_view(engine))
+
+    @app.get("/api/graders")
+    def api_graders():
+        return _jsonable(graders_view(engine))
 
     @app.get("/models/{model_id}", response_class=HTMLResponse)
     def model_page(request: Request, model_id: int):

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from safehub.errors import UsageError
 from safehub.hub import charts, guard_view, views
 from safehub.hub.app import HERE, _jsonable
+from safehub.hub.graders_view import agreement_interval, graders_view
 from safehub.hub.transcripts_export import PAGE_SIZE, TranscriptPlan, plan_transcripts, relative_urls, slug, write_transcripts
 from safehub.store import queries
 from safehub.store.guard import DecisionRollup
@@ -32,7 +33,7 @@ __all__ = ["PAGE_SIZE", "PATHS", "Exporter", "export_hub", "slug"]
 PATHS = {"overview": "index.html", "static": "static/{}", "category": "categories/{}.html",
          "run": "runs/{}.html", "trials": "runs/{}/trials-1.html", "model": "models/{}.html",
          "compare": "compare/{}--{}.html", "compare_form": "compare/index.html",
-         "self_preservation": "self-preservation.html", "guard": "guard.html"}
+         "self_preservation": "self-preservation.html", "guard": "guard.html", "graders": "graders.html"}
 
 
 class Exporter:
@@ -40,6 +41,7 @@ class Exporter:
         self.engine = engine
         self.out = out
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True))
+        self.env.globals["agreement_interval"] = agreement_interval
         self.files = 0
         self.transcripts: dict[str, TranscriptPlan] = {}
 
@@ -85,6 +87,7 @@ class Exporter:
             self._export_compare(overview)
             self._export_self_preservation()
             self._export_guard()
+            self._export_graders()
             self.files += transcripts.result()
         return self.files
 
@@ -132,6 +135,11 @@ class Exporter:
         self._page("guard.html", "guard.html", data=data, charts=charts.guard_charts(data["summary"], guard_view.bucket_label),
                    label=guard_view.bucket_label, ms=guard_view.format_ms)
         self._write("api/guard.json", json.dumps(_jsonable(data)))
+
+    def _export_graders(self) -> None:
+        data = graders_view(self.engine)
+        self._page("graders.html", "graders.html", data=data)
+        self._write("api/graders.json", json.dumps(_jsonable(data)))
 
     def _trial_location(self, trial_id: int) -> str:
         """The transcript page (and anchor) holding a trial: pages hold PAGE_SIZE trials of a run in id order."""
