@@ -136,6 +136,8 @@ def run(
     epochs: Annotated[Optional[int], typer.Option(help="Repeats of every trial.")] = None,
     concurrency: Annotated[Optional[int], typer.Option(help="Requests in flight per model.")] = None,
     judge: Annotated[Optional[str], typer.Option(help="Model spec of the LLM judge.")] = None,
+    judge_grader: Annotated[Optional[str], typer.Option(
+        "--judge-grader", help="How the judge model is read: judge (StrongREJECT rubric) or llama_guard.")] = None,
     max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Generation limit per response.")] = None,
     temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature.")] = None,
     timeout: Annotated[Optional[float], typer.Option("--timeout", help="Seconds per request.")] = None,
@@ -163,7 +165,8 @@ def run(
         if config is not None:
             settings = config_from_file(config)
             overrides = {k: v for k, v in {"limit": limit, "epochs": epochs, "concurrency": concurrency,
-                                           "judge": judge, "max_attempts": max_attempts}.items() if v is not None}
+                                           "judge": judge, "judge_grader": judge_grader,
+                                           "max_attempts": max_attempts}.items() if v is not None}
             if model or suite:
                 raise UsageError("--config already names the models and suites; drop --model/--suite or --config")
             merged = settings.model_dump()
@@ -178,7 +181,8 @@ def run(
             if not suite:
                 raise UsageError("give at least one --suite NAME (e.g. --suite smoke) or --config eval.yaml")
             settings = config_from_flags(models=_split(model), suites=_split(suite), limit=limit, epochs=epochs,
-                                         concurrency=concurrency, judge=judge, max_attempts=max_attempts,
+                                         concurrency=concurrency, judge=judge, judge_grader=judge_grader,
+                                         max_attempts=max_attempts,
                                          generation=generation or None, cache=False if no_cache else None)
         source = str(config) if config else "flags"
         make = lambda stop, progress: start_evaluation(settings, db, progress, stop, config_source=source)  # noqa: E731
@@ -540,6 +544,8 @@ def regrade(
     run_id: str,
     grader: Annotated[Optional[str], typer.Option("--grader", help="refusal or refusal_patterns.")] = None,
     judge: Annotated[Optional[str], typer.Option("--judge", help="Also judge harmful-request trials with this model.")] = None,
+    judge_grader: Annotated[Optional[str], typer.Option(
+        "--judge-grader", help="How the judge model is read: judge (StrongREJECT rubric) or llama_guard.")] = None,
     db: DbOption = None,
 ) -> None:
     """Re-score stored responses without calling the model again; old scores are kept."""
@@ -549,7 +555,8 @@ def regrade(
 
     engine = connect(db)
     queries.get_run(engine, run_id)
-    added = asyncio.run(regrade_run(engine, run_id, refusal_grader=grader, judge_spec=judge))
+    added = asyncio.run(regrade_run(engine, run_id, refusal_grader=grader, judge_spec=judge,
+                                    judge_grader=judge_grader or "judge"))
     out.print(f"run {run_id}: added " + (", ".join(f"{n} {g}" for g, n in sorted(added.items())) or "no")
               + " scores", markup=False)
     print_summaries([queries.run_summary(engine, run_id)], out)

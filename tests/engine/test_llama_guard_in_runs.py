@@ -47,3 +47,15 @@ def test_unknown_judge_grader_is_rejected_before_the_run(tmp_path, mock_server, 
     assert result.returncode == 2
     assert "judge grader 'llamaguard' is not known; use one of: judge, llama_guard" in result.stderr
     assert not (tmp_path / "safehub.db").exists()
+
+
+def test_judge_grader_flag_selects_llama_guard_for_a_run_and_a_regrade(mock_server, db_url):
+    with mock_llama_guard("--rule", r"pipe bomb=unsafe\nS9") as guard_spec:
+        result = safehub("run", "--model", mock_server.spec(), "--suite", "smoke", "--judge", guard_spec,
+                         "--judge-grader", "llama_guard", "--db", db_url, "--json")
+        assert result.returncode == 0, result.stderr
+        assert count(db_url, "select count(*) from scores where grader = 'llama_guard'") == 4
+        regraded = safehub("regrade", result.json()["run_id"], "--judge", guard_spec, "--judge-grader", "llama_guard",
+                           "--db", db_url)
+    assert regraded.returncode == 0, regraded.stderr
+    assert count(db_url, "select count(*) from scores where grader = 'llama_guard'") == 8
