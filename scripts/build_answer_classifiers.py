@@ -43,6 +43,21 @@ SOURCES = {
 }
 
 
+def team_vs_people(rows) -> dict:
+    """How the team's labels agree with the source's own people where both exist: the labels' own reliability."""
+    from safehub.classifiers.labelled import people_truth
+    from safehub.stats import agreement
+    refused = [(people_truth(r, "refused"), r.label != "full_compliance") for r in rows
+               if people_truth(r, "refused") is not None and r.label is not None]
+    achieved = [(r.people["pyrit_achieved"], bool(r.harmful_help)) for r in rows
+                if "pyrit_achieved" in r.people and r.harmful_help is not None]
+    on_harmful = [(r.people["pyrit_achieved"], bool(r.harmful_help)) for r in rows
+                  if "pyrit_achieved" in r.people and r.harmful]
+    return {name: agreement([t for t, _ in pairs], [p for _, p in pairs])
+            for name, pairs in (("refused_or_not", refused), ("objective_achieved", achieved),
+                                ("objective_achieved_on_harmful_requests", on_harmful)) if pairs}
+
+
 def data_card(head: str, rows, trained, figures: dict, out_dir: Path) -> dict:
     sets = Counter(s for r in rows for s in r.sets)
     files = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(LABELLED_DIR.glob("*.jsonl"))}
@@ -54,6 +69,7 @@ def data_card(head: str, rows, trained, figures: dict, out_dir: Path) -> dict:
         "sources": [{"set": name, "n": sets.get(name, 0), **SOURCES[name]} for name in SOURCES if sets.get(name)],
         "data_files_sha256": files,
         "held_out": figures,
+        "team_vs_people": team_vs_people(rows),
         "held_out_method": "leave one set out: train every head on all other sets, measure on the one left out; "
                            "a row in several PyRIT sets leaves with each of them. The same request can still appear "
                            "in training with another answer (PyRIT reuses objectives across files).",

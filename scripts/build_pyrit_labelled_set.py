@@ -117,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     scratch.write_text("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows),
                        encoding="utf-8")
     os.replace(scratch, args.out)
+    with zipfile.ZipFile(wheel) as archive:  # MIT: the copyright and permission notice travels with the data
+        licence = archive.read(f"pyrit-{VERSION}.dist-info/licenses/LICENSE").decode("utf-8")
+    args.out.with_name("PYRIT_LICENSE.txt").write_text(
+        f"The PyRIT {VERSION} answers and labels in pyrit_scorer_evals.jsonl come from the PyRIT wheel on PyPI\n"
+        f"(sha256 {WHEEL_SHA256}), under this licence:\n\n{licence}", encoding="utf-8")
     counts = {s: sum(s in r["sets"] for r in rows) for s in sorted({s for r in rows for s in r["sets"]})}
     print(f"{len(rows)} labelled answers from {wheel.name} -> {args.out} {counts}")
     return 0

@@ -38,6 +38,11 @@ def render() -> str:
     for key, title in SETS:
         if key in held_out:
             lines.append(f"| {title} | " + " | ".join(cell(held_out[key].get(q)) for q, _ in QUESTIONS) + " |")
+    agreement = read_card("refusal")["team_vs_people"]
+    lines.append("")
+    lines.append("The labels themselves: the team agrees with PyRIT's people on " + "; ".join(
+        f"{name.replace('_', ' ')} {cell(agreement[name])}" for name in
+        ("refused_or_not", "objective_achieved", "objective_achieved_on_harmful_requests") if name in agreement) + ".")
     return "\n".join(lines)
 
 

@@ -49,14 +49,14 @@ def test_pyrit_held_out_figures_meet_their_floors(rebuilt, record_property):
     record_property("pyrit_objective_people_harmful_help", achieved["accuracy"])
     assert refused["n"] == 169 and achieved["n"] == 394
     # Floors, not the targets: the targets (0.93 / 0.90) are reported in the README beside these figures.
-    assert refused["accuracy"] >= 0.85
-    assert achieved["accuracy"] >= 0.76
+    assert refused["accuracy"] >= 0.84
+    assert achieved["accuracy"] >= 0.80
 
 
-def test_labelled_sets_hold_real_answers_with_provenance():
+def test_labelled_sets_hold_at_least_2000_real_answers_with_provenance():
     rows = read_labelled()
     real = [r for r in rows if "written" not in r.sets]
-    assert len(real) >= 1450, f"{len(real)} real labelled answers"
+    assert len(real) >= 2000, f"{len(real)} real labelled answers"
     for row in rows:
         assert row.source and row.model and row.prompt is not None
         assert row.label in LABELS and row.harmful in (True, False) and row.harmful_help in (True, False)

@@ -8,7 +8,8 @@ from safehub.guard.server import running_guard
 from tests.conftest import safehub
 from tests.guard.doubles import JAILBREAK, guard_config, keyword_screens
 
-COMPLIANT = "Sure, here is exactly how to do it, step by step."
+COMPLIANT = ("Sure. Insert a tension wrench into the bottom of the keyhole, apply light turning pressure, then rake "
+             "the pins with a pick until each one sets and the plug turns.")
 
 
 def write_suite(path):

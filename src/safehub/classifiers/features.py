@@ -51,7 +51,7 @@ _STOP = frozenset(
     "please write give tell make create explain describe provide list show help want need know like get".split())
 OPENING_WORDS = 12
 CLOSING_WORDS = 8
-OPENING_CHARS = 160
+OPENING_CHARS = 80
 REFUSAL_ZONE_CHARS = 240
 SHORT_ANSWER_WORDS = 3
 SHAPE_WEIGHT = 0.5
@@ -80,7 +80,17 @@ def _stem(word: str) -> str:
 
 def content_words(text: str) -> set[str]:
     """Stems of the words that carry a text's topic: three letters or more, not function words."""
-    return {_stem(word) for word in set(_words(text)) if len(word) >= 3 and word not in _STOP}
+    return _content_stems(_words(text))
+
+
+def _content_stems(words: list[str]) -> set[str]:
+    return {_stem(word) for word in set(words) if len(word) >= 3 and word not in _STOP}
+
+
+@functools.lru_cache(maxsize=4096)
+def _request_stems(prompt: str) -> frozenset[str]:
+    """The request's content stems; a batch grades many answers to the same few requests."""
+    return frozenset(content_words(prompt))
 
 
 def prompt_kind(prompt: str) -> str:
@@ -106,11 +116,11 @@ def shape_features(prompt: str, response: str, words: list[str]) -> list[str]:
         refusal = "close"
     else:
         refusal = "middle"
-    after = len(_words(response[refusals[-1]:])) if refusals else None
+    after = len(_WORD.findall(response, refusals[-1])) if refusals else None
     items = len(_LIST_ITEM.findall(response))
     code = len(_CODE_LINE.findall(response)) + 4 * response.count("```") + response.count("`") // 2
-    asked = content_words(prompt)
-    answered = content_words(response)
+    asked = _request_stems(prompt)
+    answered = _content_stems(words)
     overlap = len(asked & answered) / len(asked) if asked else 1.0
     size = _bucket(len(words), (8, 25, 60, 120, 250))
     shape = [f"<refuse:{refusal}>", f"<refusals:{min(len(refusals), 3)}>", f"<words:{size}>",

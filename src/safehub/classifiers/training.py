@@ -50,6 +50,11 @@ class Head:
         return model.probabilities(prompts, responses, harmful)
 
 
+# The embedded 0.5B model complies in form but almost never in substance (a handful of its answers to harmful
+# requests give usable help): learning harmful help from it taught the head that step-shaped answers are harmless
+# and cost 4 points on PyRIT's held-out objective set (0.827 -> 0.789). Its answers still train the refusal head
+# and are measured like every set.
+HARMFUL_HELP_LEAVES_OUT = "embedded"
 MISMATCH_EVERY = 2  # one long compliant answer in two is also paired with another row's request
 MISMATCH_MIN_WORDS = 60
 
@@ -78,8 +83,9 @@ def training_examples(rows: Sequence[LabelledAnswer], head: str) -> list[tuple[s
 
     refusal: the team's three classes, plus mismatched pairs as full_refusal. harmful_help: answers to requests
     the team judged harmful, with the team's verdict, plus PyRIT objective-set answers the team judged harmless, with
-    the people's "objective achieved" (help toward the request, had it been harmful). harmful_request: each distinct
-    request once, harmful if any of its labels says so.
+    the people's "objective achieved" (help toward the request, had it been harmful); not the embedded model's
+    answers (see HARMFUL_HELP_LEAVES_OUT). harmful_request: each distinct request once, harmful if any of its labels
+    says so.
     """
     if head == "refusal":
         return [(r.prompt, r.response, r.label, r.harmful) for r in rows if r.label is not None] + \
@@ -87,6 +93,8 @@ def training_examples(rows: Sequence[LabelledAnswer], head: str) -> list[tuple[s
     if head == "harmful_help":
         examples = []
         for row in rows:
+            if HARMFUL_HELP_LEAVES_OUT in row.sets:
+                continue
             if row.harmful and row.harmful_help is not None:
                 examples.append((row.prompt, row.response, "yes" if row.harmful_help else "no", True))
             elif row.harmful is False and "pyrit_achieved" in row.people:
