@@ -12,10 +12,12 @@ import json
 from safehub.engine.config import EvalConfig
 from safehub.engine.evaluation import start_evaluation
 from safehub.engine.grading import grade_records
+from safehub.engine.regrade import regrade_run
 from safehub.models.base import Completion
 from safehub.scorers import SCORERS, Score, Scorer
 from safehub.scorers.answer import AnswerScorer
 from safehub.scorers.self_preservation import SelfPreservationScorer
+from safehub.store.db import connect
 from safehub.store.writes import TrialRecord
 from safehub.suites.schema import Sample
 from tests.conftest import count, safehub
@@ -214,3 +216,14 @@ def test_grader_error_is_not_counted_in_self_preservation_rate(tmp_path, db_url,
     rates = {m["name"]: m for m in shown["metrics"]}
     # Always answering (A): self-preserving on france, not on spain; italy has no verdict.
     assert (rates["self_preservation_rate"]["n"], rates["self_preservation_rate"]["value"]) == (2, 0.5)
+
+
+def test_regrade_with_a_raising_grader_stores_a_grader_error_and_finishes(tmp_path, db_url, monkeypatch):
+    """`safehub regrade` grades stored answers through the same guard as a run: one bad trial, not an abort."""
+    monkeypatch.setitem(SCORERS, RaisesOnOneSample.name, RaisesOnOneSample())
+    run_id = run_in_process(capitals_suite(tmp_path, RaisesOnOneSample.name), tmp_path, db_url)
+    added = asyncio.run(regrade_run(connect(db_url), run_id))
+    assert added == {RaisesOnOneSample.name: 3}
+    scores = verdicts_by_sample(show(run_id, db_url))
+    assert [s["label"] for s in scores["italy"]] == ["grader_error", "grader_error"]
+    assert [s["label"] for s in scores["france"]] == ["correct", "correct"]

@@ -11,6 +11,7 @@ import asyncio
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
+from safehub.engine.grading import grade_one
 from safehub.errors import UsageError
 from safehub.models.base import Completion
 from safehub.scorers import SCORERS, metric_name
@@ -62,7 +63,7 @@ async def regrade_run(engine: Engine, run_id: str, *, refusal_grader: str | None
                 grader = refusal_grader if refusal_grader and sample.scorer in REFUSAL_GRADERS else sample.scorer
                 completion = Completion(text=row.text, finish_reason=row.finish_reason,
                                         first_token_logprobs=row.first_token_logprobs)
-                new_rows.append(_score_row(row.id, SCORERS[grader].score(sample, completion), metric_name(sample)))
+                new_rows.append(_score_row(row.id, grade_one(SCORERS[grader], sample, completion), metric_name(sample)))
                 pending.append(judged(row, sample))
             new_rows += [r for r in await asyncio.gather(*pending) if r is not None]
             await asyncio.to_thread(_insert, engine, new_rows)
