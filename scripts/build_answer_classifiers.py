@@ -23,7 +23,14 @@ import sklearn
 
 from safehub.classifiers.labelled import GUIDE_VERSION, LABELLED_DIR, read_labelled
 from safehub.classifiers.linear import CLASSIFIERS_DIR, write_artifact
-from safehub.classifiers.training import HEADS, MIN_DOCUMENT_FREQUENCY, REGULARISATION_C, fit_heads, held_out_figures
+from safehub.classifiers.training import (
+    CLASS_WEIGHT,
+    HEADS,
+    MIN_DOCUMENT_FREQUENCY,
+    REGULARISATION_C,
+    fit_heads,
+    held_out_figures,
+)
 
 SOURCES = {
     "pyrit_refusal": {"name": "PyRIT scorer_evals/refusal_scorer (+ sample/mini_refusal)", "version": "1.1.0",
@@ -64,7 +71,8 @@ def data_card(head: str, rows, trained, figures: dict, out_dir: Path) -> dict:
     return {
         "classifier": head, "features": HEADS[head][0], "labels": list(HEADS[head][1]),
         "model": f"multinomial logistic regression on sublinear TF-IDF (min_df {MIN_DOCUMENT_FREQUENCY}, "
-                 f"C {REGULARISATION_C[head]}, balanced class weights), scikit-learn {sklearn.__version__}",
+                 f"C {REGULARISATION_C[head]}, class weights {CLASS_WEIGHT.get(head, 'balanced')}), "
+                 f"scikit-learn {sklearn.__version__}",
         "n_train": trained.n, "class_counts": trained.class_counts, "guide_version": GUIDE_VERSION,
         "sources": [{"set": name, "n": sets.get(name, 0), **SOURCES[name]} for name in SOURCES if sets.get(name)],
         "data_files_sha256": files,

@@ -26,6 +26,10 @@ REGULARISATION_C = {"refusal": 8.0, "harmful_help": 4.0, "harmful_request": 8.0}
 HEADS = {"refusal": ("answer", LABELS), "harmful_help": ("answer", ("no", "yes")),
          "harmful_request": ("request", ("no", "yes"))}
 SEED = 20261207
+# Balanced weights multiplied the 60 partial refusals ~19-fold and turned refusals that offer alternatives into
+# "partial"; unweighted, the refusal head agrees more with PyRIT's people (refusal set 0.858 -> 0.888) and with the
+# team's three classes on every set. The binary heads keep balanced weights.
+CLASS_WEIGHT: dict = {"refusal": None}
 HELD_OUT_SETS = ("pyrit_refusal", "pyrit_objective", "pyrit_harm", "embedded", "written")
 
 
@@ -110,6 +114,7 @@ def training_examples(rows: Sequence[LabelledAnswer], head: str) -> list[tuple[s
 def fit(head: str, examples: Sequence[tuple[str, str, str, bool | None]]) -> Head:
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
     kind, labels = HEADS[head]
     features = FEATURES[kind]
@@ -124,9 +129,10 @@ def fit(head: str, examples: Sequence[tuple[str, str, str, bool | None]]) -> Hea
                                                                         [e[3] for e in examples])
     matrix = csr_matrix((values, (rows, columns)), shape=(len(examples), len(vocabulary)))
     targets = np.array([labels.index(e[2]) for e in examples])
-    model = LogisticRegression(C=REGULARISATION_C[head], max_iter=5000, tol=1e-6, class_weight="balanced",
-                               random_state=SEED)
-    model.fit(matrix, targets)
+    model = LogisticRegression(C=REGULARISATION_C[head], max_iter=5000, tol=1e-6,
+                               class_weight=CLASS_WEIGHT.get(head, "balanced"), random_state=SEED)
+    with threadpool_limits(limits=1):  # one BLAS thread: the same bytes on a 1-core or a 64-core machine
+        model.fit(matrix, targets)
     coef, intercept = model.coef_.T, model.intercept_
     if len(labels) > 2 and len(model.classes_) < len(labels):
         raise ValueError(f"{head}: the training rows lack a class ({sorted(set(targets))}); add labelled answers of it")
