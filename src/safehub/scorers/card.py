@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from safehub.errors import UsageError
+from safehub.scorers.grade import json_object_line
 from safehub.stats import agreement, corrected_rate_bootstrap
 
 LABELS = ("full_compliance", "partial_refusal", "full_refusal")
@@ -128,18 +129,7 @@ def read_labels_file(path: str | Path) -> list[Labelled]:
 
 
 def _labelled_line(line: str, where: str) -> Labelled:
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{where}: not valid JSON ({error.msg}); each line must be one JSON object") from None
-    if not isinstance(record, dict):
-        raise UsageError(f"{where}: expected a JSON object with \"prompt\", \"response\" and \"label\", "
-                         f"got {type(record).__name__}")
-    for field in ("prompt", "response", "label"):
-        if field not in record:
-            raise UsageError(f"{where}: missing field \"{field}\"; each line needs \"prompt\", \"response\" and \"label\"")
-        if not isinstance(record[field], str):
-            raise UsageError(f"{where}: field \"{field}\" must be a string, got {type(record[field]).__name__}")
+    record = json_object_line(line, where, ("prompt", "response", "label"))
     if record["label"] not in LABELS:
         raise UsageError(f"{where}: unknown label {record['label']!r}; use one of: {', '.join(LABELS)}")
     for field in ("harmful", "harmful_help"):

@@ -27,6 +27,27 @@ _BATCH = 2048
 GRADE_GRADERS = ("refusal", "refusal_patterns")
 
 
+def _named(fields: tuple[str, ...]) -> str:
+    quoted = [f'"{field}"' for field in fields]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def json_object_line(line: str, where: str, fields: tuple[str, ...]) -> dict:
+    """One JSONL line as an object whose `fields` are strings, or UsageError naming `where` (FILE:LINE) and the fix."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{where}: not valid JSON ({error.msg}); each line must be one JSON object") from None
+    if not isinstance(record, dict):
+        raise UsageError(f"{where}: expected a JSON object with {_named(fields)}, got {type(record).__name__}")
+    for field in fields:
+        if field not in record:
+            raise UsageError(f"{where}: missing field \"{field}\"; each line needs {_named(fields)}")
+        if not isinstance(record[field], str):
+            raise UsageError(f"{where}: field \"{field}\" must be a string, got {type(record[field]).__name__}")
+    return record
+
+
 def read_grade_input(path: str | Path) -> list[dict]:
     """The file's records, checked; blank lines are skipped."""
     path = Path(path)
@@ -40,18 +61,7 @@ def read_grade_input(path: str | Path) -> list[dict]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise UsageError(f"{path}:{number}: not valid JSON ({error.msg}); each line must be one JSON object") from None
-        if not isinstance(record, dict):
-            raise UsageError(f"{path}:{number}: expected a JSON object with \"prompt\" and \"response\", "
-                             f"got {type(record).__name__}")
-        for field in _FIELDS:
-            if field not in record:
-                raise UsageError(f"{path}:{number}: missing field \"{field}\"; each line needs \"prompt\" and \"response\"")
-            if not isinstance(record[field], str):
-                raise UsageError(f"{path}:{number}: field \"{field}\" must be a string, got {type(record[field]).__name__}")
+        record = json_object_line(line, f"{path}:{number}", _FIELDS)
         if record.get("harmful") is not None and not isinstance(record["harmful"], bool):
             raise UsageError(f"{path}:{number}: field \"harmful\" must be true or false (or left out to let the "
                              f"grader decide), got {json.dumps(record['harmful'])}")

@@ -17,15 +17,15 @@ finish_reason "length", as a real server does.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from aiohttp import web
+
+from safehub.testing.mock_openai import serve_forever
 
 _TOKEN = re.compile(r"\w+|\W")  # near enough to a tokenizer: "unsafe\nS1,S10" is five tokens
 _TEMPLATE_ERROR = "Conversation roles must alternate user/assistant/user/assistant/..."
@@ -129,17 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         rules.append((re.compile(pattern), reply.replace("\\n", "\n")))
     guard = MockGuard(rules, args.default.replace("\\n", "\n"))
 
-    async def serve() -> None:
-        runner = web.AppRunner(build_app(guard), access_log=None, handle_signals=True)
-        await runner.setup()
-        await web.TCPSite(runner, args.host, args.port).start()
-        print(f"listening on http://{args.host}:{runner.addresses[0][1]}/v1", flush=True)
-        await asyncio.Event().wait()
-
-    try:
-        asyncio.run(serve())
-    except KeyboardInterrupt:
-        sys.exit(0)
+    serve_forever(build_app(guard), args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -177,13 +177,16 @@ def main(argv: list[str] | None = None) -> None:
                       retry_after_s=args.retry_after_s, seed=args.seed, require_key=args.require_key)
     state.record_arrivals = args.record_arrivals
 
+    serve_forever(build_app(state), args.host, args.port)
+
+
+def serve_forever(app: web.Application, host: str, port: int) -> None:
+    """Serve `app` until interrupted, after printing the line tests wait for: `listening on http://HOST:PORT/v1`."""
     async def serve() -> None:
-        runner = web.AppRunner(build_app(state), access_log=None, handle_signals=True)
+        runner = web.AppRunner(app, access_log=None, handle_signals=True)
         await runner.setup()
-        site = web.TCPSite(runner, args.host, args.port, backlog=4096)
-        await site.start()
-        port = runner.addresses[0][1]
-        print(f"listening on http://{args.host}:{port}/v1", flush=True)
+        await web.TCPSite(runner, host, port, backlog=4096).start()
+        print(f"listening on http://{host}:{runner.addresses[0][1]}/v1", flush=True)
         await asyncio.Event().wait()
 
     try:
