@@ -37,8 +37,9 @@ class MockServer:
 
 
 @contextmanager
-def run_mock_server(*args: str):
-    process = subprocess.Popen([sys.executable, "-m", "safehub.testing.mock_openai", "--port", "0", *args],
+def run_mock_server(*args: str, module: str = "safehub.testing.mock_openai"):
+    """A loopback mock in its own process (`module`: mock_openai, or mock_llama_guard for a guard model)."""
+    process = subprocess.Popen([sys.executable, "-m", module, "--port", "0", *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from contextlib import contextmanager
 
-from tests.conftest import count, safehub
+from tests.conftest import count, run_mock_server, safehub
 
 
 @contextmanager
 def mock_llama_guard(*args: str):
-    process = subprocess.Popen([sys.executable, "-m", "safehub.testing.mock_llama_guard", "--port", "0", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-        assert line.startswith("listening on "), f"guard mock did not start: {line!r} {process.stderr.read()}"
-        yield f"openai-compat:llama-guard3@{line.split()[-1]}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with run_mock_server(*args, module="safehub.testing.mock_llama_guard") as server:
+        yield server.spec("llama-guard3")
 
 
 def test_run_grades_harmful_trials_with_the_llama_guard_grader(tmp_path, mock_server, db_url):
