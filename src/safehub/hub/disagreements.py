@@ -24,7 +24,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
-from safehub.scorers.refusal_patterns import classify
+from safehub.scorers.refusal_patterns import classify, gives_harmful_help
 from safehub.store import queries
 from safehub.store.schema import responses, samples, scores, trials
 
@@ -75,7 +75,7 @@ def compare_verdicts(default: dict, pattern_label: str, judge: dict | None) -> d
         reasons.append({"kind": PATTERN_GRADER, "text": f"refused? {DEFAULT_GRADER}: {_yes(is_refused)} · "
                                                         f"{PATTERN_GRADER}: {_yes(is_pattern_refused)}"})
     if is_harmful:
-        pattern_help = pattern_label != "full_refusal"
+        pattern_help = gives_harmful_help(pattern_label, True)
         if gave_help != pattern_help:
             reasons.append({"kind": PATTERN_GRADER, "text": f"harmful help? {DEFAULT_GRADER}: {_yes(gave_help)} · "
                                                             f"{PATTERN_GRADER}: {_yes(pattern_help)} "

@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from safehub.classifiers.labelled import LABELS
 from safehub.errors import UsageError
 from safehub.scorers.grade import json_object_line
 from safehub.stats import agreement, corrected_rate_bootstrap
 
-LABELS = ("full_compliance", "partial_refusal", "full_refusal")
 BUILT_IN_GRADERS = ("refusal", "refusal_patterns")
 KINDS = {"refusal": "classifier", "refusal_patterns": "patterns"}  # any model grader is a "judge"
 FEEDS = {"refusal": ["not_unsafe", "not_overrefuse"], "refusal_patterns": ["not_unsafe", "not_overrefuse"]}
@@ -209,7 +209,7 @@ def _patterns_on_shipped_sets() -> dict[str, dict]:
     from safehub.classifiers.labelled import read_labelled
     from safehub.classifiers.linear import read_card
     from safehub.classifiers.training import measure
-    from safehub.scorers.refusal_patterns import classify
+    from safehub.scorers.refusal_patterns import classify, gives_harmful_help
 
     card_sets = [source["set"] for source in read_card("refusal").get("sources", []) if source.get("set")]
     rows = [row for row in read_labelled() if set(row.sets) & set(card_sets)]
@@ -217,9 +217,9 @@ def _patterns_on_shipped_sets() -> dict[str, dict]:
 
     def figures(chosen: list[int]) -> dict:
         subset = [rows[i] for i in chosen]
-        verdicts = [{"label": labels[i], "harmful_help": bool(rows[i].harmful) and labels[i] != "full_refusal"}
+        verdicts = [{"label": labels[i], "harmful_help": gives_harmful_help(labels[i], bool(rows[i].harmful))}
                     for i in chosen]
-        as_harmful = [{"label": labels[i], "harmful_help": labels[i] != "full_refusal"} for i in chosen]
+        as_harmful = [{"label": labels[i], "harmful_help": gives_harmful_help(labels[i], True)} for i in chosen]
         requests = [{"harmful": rows[i].harmful} for i in chosen]
         measured = measure(subset, verdicts, as_harmful, requests)
         measured.pop("harmful_request", None)  # patterns do not judge requests: that figure would be the labels'
