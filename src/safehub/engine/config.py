@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from safehub.errors import UsageError
 from safehub.models.base import GenerateConfig, RetryPolicy
+from safehub.redact import redact
 from safehub.yamlfile import read_yaml
 
 
@@ -52,8 +53,12 @@ class EvalConfig(BaseModel):
         return RetryPolicy(max_attempts=self.max_attempts, base_delay_s=self.retry_base_delay_s)
 
     def stored(self) -> dict:
-        """What goes into the store: the settings, never keys (keys only ever come from the environment)."""
-        return self.model_dump(mode="json", exclude={"models"})
+        """What goes into the store: the settings, never keys (keys only ever come from the environment) and
+        the judge's base URL redacted."""
+        settings = self.model_dump(mode="json", exclude={"models"})
+        if self.judge:
+            settings["judge"] = redact(self.judge)
+        return settings
 
 
 _FLAG_NAMES = {"models": "--model", "suites": "--suite", "limit": "--limit", "epochs": "--epochs",

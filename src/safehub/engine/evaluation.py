@@ -18,6 +18,7 @@ from safehub.engine.progress import RunProgress
 from safehub.engine.runner import RunJob, execute_runs
 from safehub.errors import UsageError
 from safehub.models import ModelAdapter, ModelSpec, load_model
+from safehub.redact import is_redacted
 from safehub.scorers.model_graders import ModelGrader, model_grader_class
 from safehub.store import queries, writes
 from safehub.store.db import connect, database_url, parse_url
@@ -123,9 +124,9 @@ async def resume_runs(run_ids: list[str], db: str | None, progress: RunProgress 
     prepared = []
     for run_id in run_ids:
         run = await asyncio.to_thread(queries.get_run, engine, run_id)
-        if "***@" in run["model_spec"]:
-            raise UsageError(f"run {run_id}: its base URL carried credentials, which are never stored; "
-                             "start a new run instead")
+        if is_redacted(run["model_spec"]) or is_redacted(run["settings"].get("judge") or ""):
+            raise UsageError(f"run {run_id}: a base URL of its model or judge carried credentials, which are never "
+                             "stored; start a new run instead")
         refs = list(dict.fromkeys(info["ref"] for info in run["suites"]))
         config = EvalConfig.model_validate({**run["settings"], "models": [run["model_spec"]], "suites": refs})
         stored = [StoredSuite(suite, reference) for suite, reference in resolve_suite_refs(refs)]

@@ -38,6 +38,7 @@ from safehub.guard.routing import Router
 from safehub.guard.screens.base import Screen
 from safehub.guard.shapes import ChatRequest, ChunkWriter, RequestError, Usage, completion_body, logprobs_body, parse_chat_request
 from safehub.guard.upstreams import CircuitBreaker, Upstream, UpstreamError
+from safehub.redact import redact
 
 JSON = "application/json"
 CHAT_PATH = "/v1/chat/completions"
@@ -151,7 +152,7 @@ class Gateway:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            print(f"safehub guard: warning: upstream {upstream.name}: {exc}", file=sys.stderr)
+            print(f"safehub guard: warning: upstream {upstream.name}: {redact(str(exc))}", file=sys.stderr)
 
     def _error(self, exc: RequestError) -> Response:
         self.metrics.count_request(exc.status)
@@ -162,7 +163,8 @@ class Gateway:
                                         code="not_found" if exc.status_code == 404 else None))
 
     async def _internal_error(self, request: Request, exc: Exception) -> Response:
-        print(f"safehub guard: internal error on {request.url.path}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"safehub guard: internal error on {request.url.path}: {type(exc).__name__}: {redact(str(exc))}",
+              file=sys.stderr)
         return self._error(RequestError(500, "the guard failed on this request; see its log", type="server_error"))
 
     async def healthz(self, request: Request) -> Response:

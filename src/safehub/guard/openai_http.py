@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -77,14 +78,16 @@ class TextStream:
 
 
 class OpenAIHTTP:
-    def __init__(self, base_url: str, *, api_key: str | None, model: str, timeout_s: float, max_connections: int):
-        self.url = base_url.rstrip("/") + "/chat/completions"
+    def __init__(self, base_url: str, *, api_key: str | None, model: str, timeout_s: float, max_connections: int,
+                 authorization: str | None = None, query: dict[str, str] | None = None):
+        """`base_url` without credentials; `authorization` (basic auth from the spec's URL) replaces the key's."""
+        self.url = base_url.rstrip("/") + "/chat/completions" + (f"?{urlencode(query)}" if query else "")
         self.model = model
         self.timeout_s = timeout_s
         self.max_connections = max_connections
         self._headers = {"content-type": "application/json", "accept": "application/json"}
-        if api_key:
-            self._headers["authorization"] = f"Bearer {api_key}"
+        if authorization or api_key:
+            self._headers["authorization"] = authorization or f"Bearer {api_key}"
         self._session: aiohttp.ClientSession | None = None
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)  # immutable: one for every call
 

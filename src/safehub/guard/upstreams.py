@@ -81,9 +81,11 @@ class Upstream:
         self.http: OpenAIHTTP | None = None
         if isinstance(self.adapter, OpenAICompatModel) and self.adapter.spec.provider != "azure":
             preset = self.adapter.preset
-            self.http = OpenAIHTTP(self.adapter.base_url, model=self.adapter.spec.model, timeout_s=self.timeout_s,
+            endpoint = self.adapter.endpoint  # the base URL's credentials and query, taken out of it
+            self.http = OpenAIHTTP(endpoint.url, model=self.adapter.spec.model, timeout_s=self.timeout_s,
                                    api_key=os.environ.get(preset.key_env) if preset.key_env else None,
-                                   max_connections=config.max_concurrency)
+                                   max_connections=config.max_concurrency, authorization=endpoint.authorization,
+                                   query=endpoint.query)
 
     def paused_s(self) -> float:
         """Seconds until the upstream's last Retry-After has passed (0 when it may be called)."""

@@ -10,7 +10,7 @@ import os
 
 from safehub.errors import UsageError
 from safehub.models.base import Completion, GenerateConfig, Message, ModelAdapter, ModelCallError
-from safehub.models.spec import ModelSpec
+from safehub.models.spec import Endpoint, ModelSpec
 
 PRICES = {"claude-sonnet-4-5": (3.00, 15.00), "claude-opus-4-1": (15.00, 75.00), "claude-haiku-4-5": (1.00, 5.00)}
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "refusal": "content_filter"}
@@ -33,7 +33,8 @@ class AnthropicModel(ModelAdapter):
         self._api_key = env.get(self.key_env)
         if not self._api_key:
             raise UsageError(f"model spec {spec.display!r} needs an API key: set {self.key_env}")
-        self.base_url = spec.base_url or "https://api.anthropic.com"
+        self.endpoint = Endpoint.from_base_url(spec.base_url or "https://api.anthropic.com")
+        self.base_url = self.endpoint.url  # no credentials or query: safe to show
         self._client = None
 
     async def preflight(self) -> None:
@@ -43,7 +44,10 @@ class AnthropicModel(ModelAdapter):
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         import anthropic
         if self._client is None:
-            self._client = anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0)
+            # The key goes as x-api-key, so the base URL's user:password can be basic auth beside it (a proxy's).
+            headers = {"Authorization": self.endpoint.authorization} if self.endpoint.authorization else None
+            self._client = anthropic.AsyncAnthropic(api_key=self._api_key, base_url=self.base_url, max_retries=0,
+                                                    default_headers=headers, default_query=self.endpoint.query or None)
         system = "\n\n".join(m["content"] for m in messages if m["role"] in ("system", "developer"))
         turns = [{"role": m["role"], "content": m["content"]} for m in messages if m["role"] in ("user", "assistant")]
         kwargs: dict = {"model": self.spec.model, "messages": turns, "max_tokens": config.max_tokens,

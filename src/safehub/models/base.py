@@ -21,6 +21,7 @@ from typing import ClassVar, Literal, TypedDict
 
 from safehub.models.limits import AdaptiveLimiter
 from safehub.models.spec import ModelSpec
+from safehub.redact import redact
 
 
 class Message(TypedDict):
@@ -129,7 +130,7 @@ class ModelAdapter(ABC):
                 error = exc if isinstance(exc, ModelCallError) else ModelCallError(
                     "timeout", f"no response within {config.timeout_s:g}s")
             except Exception as exc:  # an adapter bug is still a stored, attributed error
-                error = ModelCallError("internal", f"{type(exc).__name__}: {exc}")
+                error = ModelCallError("internal", f"{type(exc).__name__}: {redact(str(exc))}")  # may quote a URL
             if error.kind == "rate_limit":
                 self.limiter.on_rate_limit(error.retry_after_s)
             if not error.is_retryable or attempt >= self.retry.max_attempts:

@@ -14,7 +14,8 @@ import openai
 from safehub.errors import UsageError
 from safehub.models.base import Completion, GenerateConfig, Message, ModelAdapter, ModelCallError
 from safehub.models.presets import PRESETS, Preset
-from safehub.models.spec import ModelSpec
+from safehub.models.spec import Endpoint, ModelSpec
+from safehub.redact import redact
 
 
 def _retry_after_s(headers) -> float | None:
@@ -54,10 +55,10 @@ def classify_openai_error(exc: Exception) -> ModelCallError:
         status = exc.status_code
         if status >= 500 or status in (408, 409):
             return ModelCallError("server", f"HTTP {status} from the server", _retry_after_s(exc.response.headers))
-        return ModelCallError("client", f"HTTP {status}: {_short(exc.message)}")
+        return ModelCallError("client", f"HTTP {status}: {_short(redact(exc.message))}")
     if isinstance(exc, (openai.APIResponseValidationError, json.JSONDecodeError)):
         return ModelCallError("bad_response", f"unreadable response: {type(exc).__name__}")
-    return ModelCallError("internal", f"{type(exc).__name__}: {_short(str(exc))}")
+    return ModelCallError("internal", f"{type(exc).__name__}: {_short(redact(str(exc)))}")
 
 
 def _short(text: str, limit: int = 300) -> str:
@@ -85,7 +86,11 @@ class OpenAICompatModel(ModelAdapter):
             base_url = spec.base_url or env["AZURE_OPENAI_ENDPOINT"]
         if not base_url:
             raise UsageError(f"model spec {spec.display!r}: give the server, e.g. {spec.provider}:{spec.model}@http://127.0.0.1:8000/v1")
-        self.base_url = base_url
+        self.endpoint = Endpoint.from_base_url(base_url)
+        if self.endpoint.authorization and api_key and spec.provider != "azure":  # Azure sends its key as api-key
+            raise UsageError(f"model spec {spec.display!r}: its base URL carries user:password and {self.preset.key_env} "
+                             "is set, and both would be the Authorization header; drop one of them")
+        self.base_url = self.endpoint.url  # no credentials or query: safe to show
         self._api_key = api_key or "unused"  # local servers ignore it; the SDK insists on one
         self._env = env
         self._client: openai.AsyncOpenAI | None = None
@@ -93,12 +98,17 @@ class OpenAICompatModel(ModelAdapter):
     def _make_client(self) -> openai.AsyncOpenAI:
         # Retries are ours (adaptive, attributed); the SDK's own would hide them.
         http_client = openai.DefaultAioHttpClient()
+        # Credentials in the base URL go as basic auth (in place of the SDK's "Bearer unused"), its query with every
+        # request: aiohttp refuses a URL with credentials beside an Authorization header, and the SDK would paste
+        # the query into the middle of the path.
+        headers = {"Authorization": self.endpoint.authorization} if self.endpoint.authorization else None
+        query = self.endpoint.query or None
         if self.spec.provider == "azure":
             return openai.AsyncAzureOpenAI(api_key=self._api_key, azure_endpoint=self.base_url,
                                            api_version=self._env["OPENAI_API_VERSION"], max_retries=0,
-                                           http_client=http_client)
+                                           http_client=http_client, default_headers=headers, default_query=query)
         return openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, max_retries=0,
-                                  http_client=http_client)
+                                  http_client=http_client, default_headers=headers, default_query=query)
 
     async def preflight(self) -> None:
         parts = urlsplit(self.base_url)
