@@ -4,14 +4,14 @@ A base URL may carry a password (`http://alice:pw@host/v1`) or a key in its quer
 (`...?api_key=...`). Everything a person or a file sees gets the redacted form:
 
     >>> redact("http://alice:pw@127.0.0.1:8000/v1?api_key=sk-1&api-version=2024-06-01")
-    'http://alice:***@127.0.0.1:8000/v1?api_key=***&api-version=2024-06-01'
+    'http://***@127.0.0.1:8000/v1?api_key=***&api-version=2024-06-01'
     >>> redact("cannot reach http://tok@host/v1: refused")
     'cannot reach http://***@host/v1: refused'
 
 It works on free text (an error message, a spec, a log line), not only on a URL alone, and errs on
 the side of hiding: everything between `scheme://` and the last `@` of a word counts as credentials,
-so a password with an unencoded `/` or `?` is hidden too. A user name with a password is kept (it
-says which account); a user name alone is hidden, since vendors put tokens there (`https://TOKEN@host`).
+so a password with an unencoded `/` or `?` is hidden too, and so is the user name (vendors put
+tokens there: `https://TOKEN@host`), as the store's database URLs are shown.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ _QUERY_PARAM = re.compile(r"(?P<sep>[?&])(?P<name>[^=&#\s'\"<>]+)=(?P<value>[^&#
 
 
 def _masked_userinfo(match: re.Match) -> str:
-    user, has_password, _ = match["userinfo"].partition(":")
-    shown = f"{user}:{MASK}" if has_password and user and "/" not in user else MASK
-    return f"{match['scheme']}{shown}@"
+    return f"{match['scheme']}{MASK}@"
 
 
 def _masked_param(match: re.Match) -> str:

@@ -4,7 +4,7 @@ A base URL may carry credentials, `openai-compat:m@http://alice:pw@127.0.0.1:800
 sent as HTTP basic auth (see `Endpoint`), and shown, logged and stored only redacted (`display`).
 
     >>> ModelSpec.parse("openai-compat:m@http://alice:pw@127.0.0.1:8000/v1").display
-    'openai-compat:m@http://alice:***@127.0.0.1:8000/v1'
+    'openai-compat:m@http://***@127.0.0.1:8000/v1'
     >>> Endpoint.from_base_url("http://alice:pw@127.0.0.1:8000/v1?key=k").url
     'http://127.0.0.1:8000/v1'
 """
