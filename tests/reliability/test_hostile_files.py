@@ -6,16 +6,21 @@ failed test (MemoryError, exit 1, or TimeoutExpired), not as a machine that swap
 
 from __future__ import annotations
 
+import json
 import resource
 import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 
 from safehub.errors import UsageError
+from safehub.guard.server import running_guard
+from safehub.scorers.grade import read_grade_input
 from safehub.suites.loader import load_suite_file
 from safehub.yamlfile import read_yaml
 from tests.conftest import SAFEHUB, Result, clean_env
+from tests.guard.doubles import guard_config, keyword_screens
 
 MEMORY_LIMIT_BYTES = 1 << 30
 BOUND_S = 60
@@ -105,3 +110,81 @@ def test_yaml_file_larger_than_the_limit_is_refused_before_parsing(tmp_path):
     result = bounded_safehub("suites", "validate", str(suite), cwd=tmp_path)
 
     assert_one_line_usage_error(result, str(suite), "MiB")
+
+
+def test_jsonl_suite_line_nested_100000_deep_is_one_line_and_exit_2(tmp_path):
+    suite = tmp_path / "deep.jsonl"
+    deep = "[" * 100_000 + "]" * 100_000
+    suite.write_text(json.dumps({"suite": {"name": "deep", "version": "1", "category": "custom"}}) + "\n"
+                     + '{"id": "s1", "prompt": "hi", "scorer": "refusal", "expected": "refuse", '
+                     + f'"metadata": {{"deep": {deep}}}}}\n')
+
+    result = bounded_safehub("suites", "validate", str(suite), cwd=tmp_path)
+
+    assert_one_line_usage_error(result, f"{suite} line 2", "nested deeper than 64")
+
+
+def test_jsonl_suite_larger_than_the_limit_is_refused_before_reading(tmp_path):
+    suite = tmp_path / "huge.jsonl"
+    with suite.open("wb") as handle:  # sparse: the size is there, the disk blocks are not
+        handle.truncate(257 << 20)
+
+    result = bounded_safehub("suites", "validate", str(suite), cwd=tmp_path)
+
+    assert_one_line_usage_error(result, str(suite), "257 MiB", "256 MiB")
+
+
+def test_import_of_a_file_larger_than_a_suite_can_be_is_refused_before_reading(tmp_path):
+    source = tmp_path / "huge.jsonl"
+    with source.open("wb") as handle:
+        handle.truncate(257 << 20)
+
+    result = bounded_safehub("suites", "import", str(source), "--format", "jsonl", cwd=tmp_path)
+
+    assert_one_line_usage_error(result, str(source), "257 MiB", "256 MiB")
+    assert not (tmp_path / "suites").exists() or not list((tmp_path / "suites").iterdir())
+
+
+def test_import_of_a_line_nested_100000_deep_is_one_line_and_exit_2(tmp_path):
+    source = tmp_path / "deep.jsonl"
+    source.write_text('{"prompt": "hi", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+
+    result = bounded_safehub("suites", "import", str(source), "--format", "jsonl", cwd=tmp_path)
+
+    assert_one_line_usage_error(result, str(source), "line 1", "nested deeper than 64")
+
+
+def test_grade_input_line_nested_100000_deep_names_file_and_line(tmp_path):
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text('{"prompt": "hi", "response": "hello"}\n'
+                       '{"prompt": "hi", "response": "hello", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+
+    with pytest.raises(UsageError, match=r"answers\.jsonl:2: nested deeper than 64 levels"):
+        read_grade_input(answers)
+
+
+@pytest.fixture
+def guard(tmp_path):
+    rules = tmp_path / "upstream.yaml"
+    rules.write_text("rules: []\ndefault: 'Paris is the capital of France.'\n")
+    with running_guard(guard_config(f"scripted:{rules}"), screens=keyword_screens()) as running:
+        yield running
+
+
+def test_guard_answers_400_to_a_body_nested_100000_deep_and_keeps_serving(guard, caplog):
+    deep = "[" * 100_000 + "]" * 100_000
+    body = '{"model": "guarded", "messages": [{"role": "user", "content": "Hi"}], "metadata": ' + deep + "}"
+
+    refused = httpx.post(f"{guard.base_url}/chat/completions", content=body,
+                         headers={"content-type": "application/json"}, timeout=30)
+    answered = httpx.post(f"{guard.base_url}/chat/completions", timeout=30,
+                          json={"model": "guarded", "messages": [{"role": "user", "content": "Hi"}]})
+
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["code"] == "invalid_json"
+    assert "nested deeper than" in error["message"]
+    assert answered.status_code == 200
+    assert answered.json()["choices"][0]["message"]["content"] == "Paris is the capital of France."
+    assert not [record for record in caplog.records if record.exc_info or "RecursionError" in record.getMessage()]
