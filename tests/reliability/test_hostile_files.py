@@ -188,3 +188,23 @@ def test_guard_answers_400_to_a_body_nested_100000_deep_and_keeps_serving(guard,
     assert answered.status_code == 200
     assert answered.json()["choices"][0]["message"]["content"] == "Paris is the capital of France."
     assert not [record for record in caplog.records if record.exc_info or "RecursionError" in record.getMessage()]
+
+
+def test_scripted_rule_with_a_typo_names_the_key_and_exits_2(tmp_path):
+    rules = tmp_path / "faults.yaml"
+    rules.write_text("rules:\n  - match: 'FAIL'\n    reply: 'ok'\n    eror: 500\ndefault: 'Sure.'\n")
+
+    result = bounded_safehub("run", "--model", f"scripted:{rules}", "--suite", "smoke",
+                             "--db", f"sqlite:///{tmp_path / 'safehub.db'}", cwd=tmp_path)
+
+    assert_one_line_usage_error(result, str(rules), "rules[0]", "'eror'", "error")
+
+
+def test_scripted_rules_file_with_an_unknown_top_level_key_names_it_and_exits_2(tmp_path):
+    rules = tmp_path / "faults.yaml"
+    rules.write_text("rules:\n  - match: 'FAIL'\n    error: 500\ndefualt: 'Sure.'\n")
+
+    result = bounded_safehub("run", "--model", f"scripted:{rules}", "--suite", "smoke",
+                             "--db", f"sqlite:///{tmp_path / 'safehub.db'}", cwd=tmp_path)
+
+    assert_one_line_usage_error(result, str(rules), "'defualt'", "default")
