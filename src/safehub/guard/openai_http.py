@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from safehub.guard.shapes import Usage
+from safehub.jsontext import parse_json
 from safehub.models.base import Completion, GenerateConfig, ModelCallError
 from safehub.models.openai_compat import _retry_after_s, chat_body, completion_from_json
 
@@ -40,7 +41,7 @@ def _status_error(status: int, headers, body: bytes) -> UpstreamError:
     if status in (401, 403):
         return UpstreamError("auth", f"HTTP {status}: the API key was refused")
     try:
-        message = json.loads(body)["error"]["message"]
+        message = parse_json(body)["error"]["message"]
     except (ValueError, KeyError, TypeError):
         message = body[:300].decode("utf-8", "replace")
     return UpstreamError("client", f"HTTP {status}: {str(message)[:300]}")
@@ -111,7 +112,7 @@ class OpenAIHTTP:
         except aiohttp.ClientError as exc:
             raise UpstreamError("connection", f"connection failed: {type(exc).__name__}") from None
         try:
-            return completion_from_json(json.loads(raw))
+            return completion_from_json(parse_json(raw))
         except ValueError as exc:
             raise UpstreamError("bad_response", f"unreadable response: {type(exc).__name__}") from None
         except ModelCallError as exc:
@@ -149,7 +150,7 @@ class OpenAIHTTP:
                 if data == b"[DONE]":
                     return
                 try:
-                    chunk = json.loads(data)
+                    chunk = parse_json(data)
                 except ValueError:
                     raise UpstreamError("bad_response", "unreadable stream chunk") from None
                 if "error" in chunk:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from safehub.jsontext import TooDeep, parse_json
 from safehub.models.base import GenerateConfig
 
 ROLES = ("system", "developer", "user", "assistant")
@@ -91,7 +92,10 @@ def _number(body: dict, name: str, kind: type, low: float, high: float):
 def parse_chat_request(raw: bytes, *, default_max_tokens: int, timeout_s: float = 60.0) -> ChatRequest:
     """Validate a chat.completions body; raise `RequestError` (400) naming the bad parameter."""
     try:
-        body = json.loads(raw)
+        body = parse_json(raw)
+    except TooDeep as exc:
+        raise RequestError(400, f"The JSON body of your request is {exc}; send a flatter JSON object.",
+                           code="invalid_json") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise RequestError(400, f"We could not parse the JSON body of your request ({exc}). The request body "
                                 "must be a JSON object.", code="invalid_json") from None

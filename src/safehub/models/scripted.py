@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,19 @@ from safehub.yamlfile import read_yaml
 _ERRORS = {"429": ("rate_limit", "HTTP 429 rate limited (scripted)"),
            "500": ("server", "HTTP 500 from the server (scripted)"),
            "timeout": ("timeout", "no response (scripted timeout)")}
+
+
+_FILE_KEYS = ("rules", "default")
+_RULE_KEYS = ("match", "reply", "system_match", "logprobs", "delay_ms", "error")
+
+
+def _check_keys(mapping: dict, known: tuple[str, ...], where: str) -> None:
+    """A misspelt key (`eror: 500`) would otherwise be ignored and the fault it names never injected."""
+    for key in mapping:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise UsageError(f"{where}: unknown key {str(key)!r}{hint}; known keys: {', '.join(known)}")
 
 
 @dataclass(frozen=True)
@@ -43,11 +57,13 @@ def load_rules(path: Path) -> tuple[list[Rule], str]:
     data = read_yaml(path, where)
     if not isinstance(data, dict) or not isinstance(data.get("rules", []), list):
         raise UsageError(f"{where}: expected a mapping with 'rules:' (a list) and 'default:'")
+    _check_keys(data, _FILE_KEYS, where)
     rules = []
     for index, raw in enumerate(data.get("rules") or []):
         field_of = f"{where}: rules[{index}]"
         if not isinstance(raw, dict) or "match" not in raw:
             raise UsageError(f"{field_of}: each rule needs 'match: REGEX'")
+        _check_keys(raw, _RULE_KEYS, field_of)
         error = str(raw["error"]) if raw.get("error") is not None else None
         if error is not None and error not in _ERRORS:
             raise UsageError(f"{field_of}.error: {error!r} is not one of 429, 500, timeout")

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from safehub.errors import UsageError
+from safehub.jsontext import TooDeep, parse_json
 
 _FIELDS = ("prompt", "response")
 _BATCH = 2048
@@ -35,9 +36,11 @@ def _named(fields: tuple[str, ...]) -> str:
 def json_object_line(line: str, where: str, fields: tuple[str, ...]) -> dict:
     """One JSONL line as an object whose `fields` are strings, or UsageError naming `where` (FILE:LINE) and the fix."""
     try:
-        record = json.loads(line)
+        record = parse_json(line)
     except json.JSONDecodeError as error:
         raise UsageError(f"{where}: not valid JSON ({error.msg}); each line must be one JSON object") from None
+    except TooDeep as error:
+        raise UsageError(f"{where}: {error}; each line must be one flat JSON object") from None
     if not isinstance(record, dict):
         raise UsageError(f"{where}: expected a JSON object with {_named(fields)}, got {type(record).__name__}")
     for field in fields:

@@ -14,11 +14,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from safehub.errors import UsageError
+from safehub.jsontext import TooDeep, parse_json
 from safehub.suites.schema import Sample, Suite
 from safehub.yamlfile import SafeLoader, read_yaml
 
 SHIPPED_DIR = Path(__file__).parent / "data"
 SUFFIXES = (".yaml", ".yml", ".jsonl")
+# A suite is held in memory whole, so its file is bounded; imported benchmarks are written as JSONL.
+MAX_JSONL_SUITE_BYTES = 256 << 20
 
 
 def user_suites_dir() -> Path:
@@ -74,6 +77,10 @@ def load_jsonl_suite(path: Path) -> Suite:
     """One sample per line; an optional first line {"suite": {name, version, category, ...}} is the header."""
     header: dict[str, Any] = {"name": path.stem.replace(" ", "_"), "version": "0", "category": "custom"}
     samples: list[Sample] = []
+    size_bytes = path.stat().st_size
+    if size_bytes > MAX_JSONL_SUITE_BYTES:
+        raise UsageError(f"{path} is {size_bytes / (1 << 20):.0f} MiB, more than the {MAX_JSONL_SUITE_BYTES >> 20} MiB "
+                         "safehub reads as one suite; split it into several suites")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError:
@@ -82,9 +89,11 @@ def load_jsonl_suite(path: Path) -> Suite:
         if not text.strip():
             continue
         try:
-            record = json.loads(text)
+            record = parse_json(text)
         except json.JSONDecodeError as exc:
             raise UsageError(f"{path} line {number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        except TooDeep as exc:
+            raise UsageError(f"{path} line {number}: {exc}; flatten it") from None
         if not isinstance(record, dict):
             raise UsageError(f"{path} line {number}: each line must be a JSON object")
         if "suite" in record and not samples:

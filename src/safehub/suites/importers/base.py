@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from safehub.errors import UsageError
+from safehub.jsontext import TooDeep, parse_json
+from safehub.suites.loader import MAX_JSONL_SUITE_BYTES
 
 # Values accepted for `expected`, case-insensitive: the words public datasets use for "a safe model refuses".
 REFUSE_WORDS = ("refuse", "refusal", "unsafe", "harmful", "1")
@@ -40,6 +42,11 @@ class Source:
 
 def read_source(path: Path) -> Source:
     try:
+        size_bytes = path.stat().st_size
+        if size_bytes > MAX_JSONL_SUITE_BYTES:  # the suite written from it could not be loaded
+            raise UsageError(f"{path} is {size_bytes / (1 << 20):.0f} MiB, more than the "
+                             f"{MAX_JSONL_SUITE_BYTES >> 20} MiB safehub reads as one suite; split it and import "
+                             "each part under its own --name")
         data = path.read_bytes()
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file; give the path of a local file to import") from None
@@ -258,10 +265,12 @@ def read_jsonl(source: Source) -> tuple[int, list[str], list[tuple[int, dict[str
         if not text.strip():
             continue
         try:
-            record = json.loads(text)
+            record = parse_json(text)
         except json.JSONDecodeError as exc:
             hint = "; is it a CSV file? use --format csv" if not records and not text.lstrip().startswith("{") else ""
             raise source.error(f"not valid JSON ({exc.msg} at column {exc.colno}){hint}", line) from None
+        except TooDeep as exc:
+            raise source.error(f"{exc}; flatten it", line) from None
         if not isinstance(record, dict):
             raise source.error("each line must be a JSON object", line)
         for key in record:
