@@ -584,8 +584,18 @@ def override(
 
 @app.command()
 def hub(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(min=1, max=65535)] = 8765, db: DbOption = None) -> None:
-    """Serve the hub: overview, runs, transcripts and a JSON API under /api/."""
+        port: Annotated[int, typer.Option(min=1, max=65535)] = 8765, db: DbOption = None,
+        allow_host: Annotated[Optional[list[str]], typer.Option(
+            "--allow-host", metavar="NAME",
+            help="Another name the hub answers to (repeatable), e.g. the name of a reverse proxy in front of it. "
+                 "By default it answers only to 127.0.0.1, localhost, [::1] and --host, on --port; any other Host "
+                 "header gets 400, so a web page cannot read the hub through a name it points at this machine.")] = None,
+        ) -> None:
+    """Serve the hub: overview, runs, transcripts and a JSON API under /api/.
+
+    Overrides are recorded only from the hub's own pages (a per-process form token; requests from other
+    sites are refused with 403), on loopback too.
+    """
     import ipaddress
 
     import uvicorn
@@ -599,7 +609,8 @@ def hub(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.
     token = os.environ.get("SAFEHUB_HUB_TOKEN") or None
     if not is_loopback and token is None:
         raise UsageError(f"--host {host} is reachable from other machines: set SAFEHUB_HUB_TOKEN so overrides need it")
-    app_instance = create_app(db, token=token, is_loopback=is_loopback)
+    app_instance = create_app(db, token=token, is_loopback=is_loopback, host=host, port=port,
+                              allow_hosts=allow_host or ())
     err.print(f"safehub hub on http://{host}:{port}/ (Ctrl-C to stop)")
     uvicorn.run(app_instance, host=host, port=port, log_level="warning")
 
