@@ -124,7 +124,9 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Not no-referrer: with it a browser sends `Origin: null` on the hub's own form posts, which a cross-site
+        # check cannot tell from a sandboxed frame elsewhere; same-origin still tells other sites nothing.
+        response.headers["Referrer-Policy"] = "same-origin"
         return response
 
     @app.exception_handler(RefusedWrite)
