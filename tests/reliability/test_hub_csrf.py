@@ -126,7 +126,8 @@ def test_safehub_hub_answers_only_to_its_names_and_those_given_with_allow_host(s
     log = tmp_path / "hub.log"
     with log.open("w") as log_file:
         process = subprocess.Popen([sys.executable, "-m", "safehub.cli", "hub", "--port", str(port), "--db", db_url,
-                                    "--allow-host", "hub.lan"], env=clean_env(), stdout=log_file, stderr=subprocess.STDOUT)
+                                    "--allow-host", "hub.lan"], env=clean_env(SAFEHUB_HUB_TOKEN="t0ken-for-overrides"),
+                                   stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/api/overview"
     try:
         deadline = time.monotonic() + 30
@@ -143,6 +144,12 @@ def test_safehub_hub_answers_only_to_its_names_and_those_given_with_allow_host(s
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_allow_host_needs_the_hub_token_as_other_machines_may_reach_the_hub_by_that_name():
+    result = safehub("hub", "--allow-host", "hub.lan", "--db", "sqlite:///unused.db")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "--allow-host hub.lan lets other machines reach the hub" in result.stderr and "SAFEHUB_HUB_TOKEN" in result.stderr
 
 
 def test_a_malformed_allow_host_is_one_line_and_exit_2():
