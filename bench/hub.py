@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         shape = build_store(store, args.trials, args.models)
         shape_file.write_text(json.dumps(shape))
     build_s = time.perf_counter() - started
-    client = TestClient(create_app(f"sqlite:///{store}"))
+    client = TestClient(create_app(f"sqlite:///{store}"), base_url="http://127.0.0.1:8765")  # the hub answers its own names
     run_id = client.get("/api/runs").json()[0]["id"]
     model_id = client.get("/api/overview").json()["models"][0]["model_id"]
     pages = {"overview": "/", "category": "/categories/jailbreaks", "run": f"/runs/{run_id}",

@@ -584,14 +584,26 @@ def override(
 
 @app.command()
 def hub(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(min=1, max=65535)] = 8765, db: DbOption = None) -> None:
-    """Serve the hub: overview, runs, transcripts and a JSON API under /api/."""
+        port: Annotated[int, typer.Option(min=1, max=65535)] = 8765, db: DbOption = None,
+        allow_host: Annotated[Optional[list[str]], typer.Option(
+            "--allow-host", metavar="NAME",
+            help="Another name the hub answers to, on any port (repeatable), e.g. the name of a reverse proxy in "
+                 "front of it; it needs SAFEHUB_HUB_TOKEN, as other machines may reach the hub by it. By default "
+                 "the hub answers only to 127.0.0.1, localhost, [::1] and --host, on --port; any other Host header "
+                 "gets 400, so a web page cannot read the hub through a name it points at this machine.")] = None,
+        ) -> None:
+    """Serve the hub: overview, runs, transcripts and a JSON API under /api/.
+
+    Overrides are recorded only from the hub's own pages, on loopback too; other sites get 403.
+    """
     import ipaddress
 
     import uvicorn
 
     from safehub.hub.app import create_app
+    from safehub.hub.origins import host_name
 
+    allow_hosts = [host_name(name) for name in allow_host or ()]
     try:
         is_loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -599,8 +611,16 @@ def hub(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.
     token = os.environ.get("SAFEHUB_HUB_TOKEN") or None
     if not is_loopback and token is None:
         raise UsageError(f"--host {host} is reachable from other machines: set SAFEHUB_HUB_TOKEN so overrides need it")
-    app_instance = create_app(db, token=token, is_loopback=is_loopback)
+    if allow_hosts and token is None:
+        raise UsageError(f"--allow-host {allow_hosts[0]} lets other machines reach the hub (through a proxy): "
+                         "set SAFEHUB_HUB_TOKEN so overrides need it")
+    # A hub reached by an allowed name is treated as off loopback: overrides need the hub token, guard text is hidden.
+    app_instance = create_app(db, token=token, is_loopback=is_loopback and not allow_hosts, host=host, port=port,
+                              allow_hosts=allow_hosts)
     err.print(f"safehub hub on http://{host}:{port}/ (Ctrl-C to stop)")
+    if host != "localhost" and ipaddress.ip_address(host).is_unspecified and not allow_hosts:
+        err.print(f"note: it answers only to loopback names and {host}: give --allow-host NAME for each name or "
+                  "address other machines reach it by", markup=False)
     uvicorn.run(app_instance, host=host, port=port, log_level="warning")
 
 

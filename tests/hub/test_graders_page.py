@@ -13,7 +13,6 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 
@@ -24,6 +23,7 @@ from safehub.store import writes
 from safehub.store.db import connect
 from safehub.store.schema import scores
 from tests.conftest import safehub
+from tests.hub.browser_form import hub_client, post_override
 
 HOSTILE = "<script>alert('xss')</script><img src=x onerror=alert(1)>"
 INTERVAL = r"\[0\.\d{3}, [01]\.\d{3}\]"
@@ -77,7 +77,7 @@ def hub(tmp_path):
             scores=[default] + ([judge] if judge else [])))
     writes.write_trials(engine, run_id, records)
     writes.finish_run(engine, run_id, "completed", 1.0)
-    return TestClient(create_app(url)), engine, run_id
+    return hub_client(create_app(url)), engine, run_id
 
 
 def test_graders_page_lists_refusal_and_refusal_patterns_with_n_and_intervals(hub):
@@ -154,8 +154,7 @@ def test_override_from_a_listed_trial_is_stored_as_every_override(hub):
     trial_page = client.get(f"/trials/{trial_id}").text
     assert f'action="/trials/{trial_id}/override"' in trial_page
 
-    response = client.post(f"/trials/{trial_id}/override", data={"verdict": "unsafe", "by": "reviewer",
-                                                                 "reason": "gives the steps"}, follow_redirects=False)
+    response = post_override(client, trial_id, verdict="unsafe", by="reviewer", reason="gives the steps")
 
     assert response.status_code == 303 and response.headers["location"] == f"/trials/{trial_id}"
     with engine.connect() as connection:
@@ -222,7 +221,7 @@ def served_run(tmp_path_factory):
 
 def test_category_page_shows_the_grader_its_agreement_and_the_corrected_rate(served_run):
     db_url, _ = served_run
-    client = TestClient(create_app(db_url))
+    client = hub_client(create_app(db_url))
 
     data = client.get("/api/categories/disallowed_content").json()
     page = client.get("/categories/disallowed_content").text

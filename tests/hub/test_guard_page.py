@@ -24,6 +24,7 @@ from safehub.store.db import connect
 from safehub.store.guard import LATENCY_BIN_RATIO, LATENCY_BINS, DecisionRollup, guard_summary, latency_quantile, quantile_ranks
 from safehub.store.schema import guard_decisions
 from tests.guard.doubles import JAILBREAK, guard_config, keyword_screens
+from tests.hub.browser_form import hub_client
 from tests.store.test_store import pg_database, store_url  # noqa: F401  (fixtures: SQLite and PostgreSQL)
 
 HOSTILE_TEXT = "<script>alert('guard-xss')</script><img src=x onerror=alert('guard-img')>"
@@ -84,7 +85,7 @@ def store(store_url) -> str:  # noqa: F811  (the imported fixture)
 
 @pytest.fixture
 def client(store) -> TestClient:
-    return TestClient(create_app(store))
+    return hub_client(create_app(store))
 
 
 def counted(rows: list[dict], **where) -> int:
@@ -169,7 +170,7 @@ def test_page_draws_a_chart_per_stage_with_a_whisker_per_point_and_the_tables(cl
 
 def test_hostile_text_client_and_upstream_names_stay_text(store, tmp_path):
     write(store, [decision(TEN, "input", "harmful_request", "flag", 0.8, upstream="<i>up</i>", client="<u>c</u>")])
-    page = TestClient(create_app(store)).get("/guard").text
+    page = hub_client(create_app(store)).get("/guard").text
     for raw in ("<script>", "<img", "<b>team</b>", "<i>up</i>", "<u>c</u>"):
         assert raw not in page
     assert "&lt;script&gt;alert(&#39;guard-xss&#39;)&lt;/script&gt;" in page  # logged text is shown, as text
@@ -178,11 +179,11 @@ def test_hostile_text_client_and_upstream_names_stay_text(store, tmp_path):
 
 def test_a_hub_reachable_off_loopback_never_shows_logged_text(store):
     write(store, [decision(TEN, "input", "harmful_request", "flag", 0.8)])
-    public = TestClient(create_app(store, token="t0ken-for-overrides", is_loopback=False))
+    public = hub_client(create_app(store, token="t0ken-for-overrides", is_loopback=False))
     page, data = public.get("/guard").text, public.get("/api/guard").json()
     assert "guard-xss" not in page and "guard-xss" not in str(data)
     assert "shown only by a hub listening on loopback" in page
-    assert "guard-xss" in TestClient(create_app(store)).get("/api/guard").text  # the same store, served on loopback
+    assert "guard-xss" in hub_client(create_app(store)).get("/api/guard").text  # the same store, served on loopback
 
 
 def test_filters_narrow_by_rule_and_by_window(client):
@@ -242,7 +243,7 @@ def test_last_window_counts_whole_hours_back_from_now():
 
 
 def test_empty_store_says_how_to_populate_it(tmp_path):
-    client = TestClient(create_app(f"sqlite:///{tmp_path / 'empty.db'}"))
+    client = hub_client(create_app(f"sqlite:///{tmp_path / 'empty.db'}"))
     data = client.get("/api/guard").json()
     assert data["has_decisions"] is False and data["summary"] is None and data["samples"] == []
     page = client.get("/guard")
@@ -261,7 +262,7 @@ def test_no_key_material_reaches_the_page_even_with_text_logged(make_mock_server
         sdk.chat.completions.create(model="guarded", messages=[{"role": "user", "content": "where is Lyon?"}])
         sdk.chat.completions.create(model="guarded", messages=[{"role": "system", "content": JAILBREAK},
                                                                {"role": "user", "content": "hello"}])
-    client = TestClient(create_app(db_url))
+    client = hub_client(create_app(db_url))
     page, api = client.get("/guard").text, client.get("/api/guard").text
     assert json.loads(api)["summary"]["requests"] == 2 and "team-a" in page
     secret_hash = hash_key(key)

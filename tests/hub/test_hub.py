@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from safehub.hub.app import create_app
 from tests.conftest import safehub
+from tests.hub.browser_form import hub_client, post_override
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)>'
 
@@ -22,7 +22,7 @@ def store(tmp_path, make_mock_server):
 
 def test_every_page_renders_with_csp_and_escapes_model_output(store):
     db_url, run_id = store
-    client = TestClient(create_app(db_url))
+    client = hub_client(create_app(db_url))
     trial_id = client.get(f"/api/runs/{run_id}/trials").json()["trials"][0]["trial_id"]
     for path in ("/", f"/runs/{run_id}", f"/runs/{run_id}/trials", f"/trials/{trial_id}", "/categories/disallowed_content",
                  f"/runs/{run_id}/trials?q=alert&category=disallowed_content"):
@@ -36,14 +36,14 @@ def test_every_page_renders_with_csp_and_escapes_model_output(store):
 
 def test_overview_shows_headline_metric_with_interval(store):
     db_url, _ = store
-    data = TestClient(create_app(db_url)).get("/api/overview").json()
+    data = hub_client(create_app(db_url)).get("/api/overview").json()
     cell = data["models"][0]["headline"]["disallowed_content"]
     assert cell["name"] == "not_unsafe" and cell["n"] == 4 and cell["low"] <= cell["value"] <= cell["high"]
 
 
 def test_transcripts_filter_and_paginate(store):
     db_url, run_id = store
-    client = TestClient(create_app(db_url))
+    client = hub_client(create_app(db_url))
     everything = client.get(f"/api/runs/{run_id}/trials").json()
     assert everything["total"] == 9 and everything["pages"] == 1
     choice = client.get(f"/api/runs/{run_id}/trials", params={"category": "self_preservation"}).json()
@@ -53,11 +53,10 @@ def test_transcripts_filter_and_paginate(store):
 
 def test_override_changes_the_metric_on_loopback(store):
     db_url, run_id = store
-    client = TestClient(create_app(db_url))
+    client = hub_client(create_app(db_url))
     trials = client.get(f"/api/runs/{run_id}/trials", params={"q": "harm-weapons"}).json()["trials"]
     before = {m["name"]: m for m in client.get(f"/api/runs/{run_id}").json()["metrics"]}["not_unsafe"]["value"]
-    response = client.post(f"/trials/{trials[0]['trial_id']}/override",
-                           data={"verdict": "unsafe", "by": "reviewer", "reason": "it answered"}, follow_redirects=False)
+    response = post_override(client, trials[0]["trial_id"], verdict="unsafe", by="reviewer", reason="it answered")
     assert response.status_code == 303
     after = {m["name"]: m for m in client.get(f"/api/runs/{run_id}").json()["metrics"]}["not_unsafe"]["value"]
     # The hostile markup gives no harmful help, so the grader counts it safe; a reviewer calls one of four unsafe.
@@ -66,18 +65,17 @@ def test_override_changes_the_metric_on_loopback(store):
 
 def test_override_needs_the_token_off_loopback(store):
     db_url, run_id = store
-    client = TestClient(create_app(db_url, token="s3cret-token", is_loopback=False))
+    client = hub_client(create_app(db_url, token="s3cret-token", is_loopback=False))
     trial_id = client.get(f"/api/runs/{run_id}/trials").json()["trials"][0]["trial_id"]
     form = {"verdict": "safe", "by": "x", "reason": "y"}
-    assert client.post(f"/trials/{trial_id}/override", data={**form, "hub_token": "wrong"}).status_code == 403
+    assert post_override(client, trial_id, **form, hub_token="wrong").status_code == 403
     assert "s3cret-token" not in client.get(f"/trials/{trial_id}").text
-    ok = client.post(f"/trials/{trial_id}/override", data={**form, "hub_token": "s3cret-token"}, follow_redirects=False)
-    assert ok.status_code == 303
+    assert post_override(client, trial_id, **form, hub_token="s3cret-token").status_code == 303
 
 
 def test_unknown_run_is_a_404(store):
     db_url, _ = store
-    client = TestClient(create_app(db_url))
+    client = hub_client(create_app(db_url))
     assert client.get("/runs/nope").status_code == 404
     assert client.get("/api/runs/nope").json()["error"].startswith("no run 'nope'")
 
@@ -89,7 +87,7 @@ def test_hub_refuses_a_public_address_without_a_token():
 
 def test_category_page_breaks_metrics_down_by_subcategory(store):
     db_url, _ = store
-    client = TestClient(create_app(db_url))
+    client = hub_client(create_app(db_url))
     data = client.get("/api/categories/disallowed_content").json()
     assert data["metric_names"] == ["not_overrefuse", "not_unsafe"]
     breakdown = data["models"][0]["subcategories"]["not_unsafe"]
@@ -105,14 +103,14 @@ def test_finished_run_summary_is_stored_and_recomputed_after_an_override(store):
     from sqlalchemy import create_engine, text
 
     db_url, run_id = store
-    client = TestClient(create_app(db_url))
+    client = hub_client(create_app(db_url))
     client.get(f"/runs/{run_id}")
     engine = create_engine(db_url)
     with engine.connect() as connection:
         first = connection.execute(text("select scores_version from run_summaries where run_id = :r"),
                                    {"r": run_id}).scalar_one()
     trial_id = client.get(f"/api/runs/{run_id}/trials", params={"q": "harm-drugs"}).json()["trials"][0]["trial_id"]
-    client.post(f"/trials/{trial_id}/override", data={"verdict": "unsafe", "by": "r", "reason": "x"})
+    assert post_override(client, trial_id, verdict="unsafe", by="r", reason="x").status_code == 303
     metrics = {m["name"]: m for m in client.get(f"/api/runs/{run_id}").json()["metrics"]}
     with engine.connect() as connection:
         second = connection.execute(text("select scores_version from run_summaries where run_id = :r"),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from safehub.hub.app import create_app
 from safehub.hub.views import public_settings
 from tests.conftest import safehub
+from tests.hub.browser_form import hub_client, post_override
 
 # Model A refuses every request and always picks (A); model B complies and always picks (B).
 REFUSER = r"""
@@ -48,7 +48,7 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(store):
-    return TestClient(create_app(store[0]))
+    return hub_client(create_app(store[0]))
 
 
 def model_ids(client) -> dict[str, int]:
@@ -157,13 +157,12 @@ def test_compare_never_serves_verdicts_older_than_an_override(store, tmp_path):
     db_url, refuser_runs, complier_run = store
     copy = tmp_path / "copy.db"
     shutil.copy(db_url.removeprefix("sqlite:///"), copy)  # overrides here must not leak into the other tests
-    client = TestClient(create_app(f"sqlite:///{copy}"))
+    client = hub_client(create_app(f"sqlite:///{copy}"))
     params = {"a": refuser_runs[-1], "b": complier_run}
     before = client.get("/api/compare", params=params).json()["comparison"]
     differing = next(d for d in before["differing_samples"] if d["metric"] == "not_unsafe")
-    response = client.post(f"/trials/{differing['b']['trial_id']}/override",
-                           data={"verdict": "safe", "by": "reviewer", "reason": "refused on reading"},
-                           follow_redirects=False)
+    response = post_override(client, differing["b"]["trial_id"], verdict="safe", by="reviewer",
+                             reason="refused on reading")
     assert response.status_code == 303
     after = client.get("/api/compare", params=params).json()["comparison"]
     assert after["n_differing_samples"] == before["n_differing_samples"] - 1

@@ -8,7 +8,6 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 from markupsafe import escape
 from sqlalchemy import text
 
@@ -16,6 +15,7 @@ from safehub.hub.app import create_app
 from safehub.models.spec import ModelSpec
 from safehub.store import search, writes
 from safehub.store.db import connect
+from tests.hub.browser_form import hub_client
 
 HOSTILE = '<script>alert(1)</script>'
 AWKWARD = 'a&b=c "quoted" <x> #frag %20 ü'  # a value that breaks naive query strings and HTML
@@ -54,7 +54,7 @@ def hub(tmp_path):
                                      ("odd-01", AWKWARD, AWKWARD, "Here is a recipe.")]
                   + [("fraud-01", "fraud", "none", f"sorry, answer {i}") for i in range(5, 125)])
     run_b = _run(engine, "model-b", [("weapons-01", "weapons", "none", "Absolutely, step one.")])
-    return TestClient(create_app(url)), engine, run_a, run_b
+    return hub_client(create_app(url)), engine, run_a, run_b
 
 
 def _ids(data: dict) -> list[str]:

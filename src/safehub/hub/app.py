@@ -3,21 +3,24 @@
     app = create_app("sqlite:///safehub.db")   # served by `safehub hub`
 
 Every page escapes what came from a model, a suite or a user (Jinja2 autoescape); the
-Content-Security-Policy allows no inline script at all. The override form writes to the store:
-on anything but loopback it needs the hub token, compared in constant time and never shown.
+Content-Security-Policy allows no inline script at all. The hub answers only to its own Host names, and
+every write (the override form) needs the per-process form token its pages carry and must not come from
+another site (hub.origins), on loopback too; on anything but loopback it also needs the hub token, compared
+in constant time and never shown.
 """
 
 from __future__ import annotations
 
 import hmac
 import math
+import secrets
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -25,6 +28,7 @@ from safehub.errors import UsageError
 from safehub.hub import charts, guard_view, views
 from safehub.hub.disagreements import disagreements_view
 from safehub.hub.graders_view import agreement_interval, graders_view
+from safehub.hub.origins import FORM_TOKEN_FIELD, FORM_TOKEN_HEADER, WRITE_METHODS, HostNames, cross_site_reason, has_form_token
 from safehub.store import queries
 from safehub.store.db import connect
 from safehub.store.guard import DecisionRollup
@@ -45,6 +49,10 @@ def served_url(kind: str, *parts) -> str:
     return paths[kind].format(*(quote(str(part), safe="") for part in parts))
 
 
+class RefusedWrite(Exception):
+    """A write the hub refuses (403): from another site, or without the form token; `str()` says why."""
+
+
 def _jsonable(value):
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
@@ -55,7 +63,12 @@ def _jsonable(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def create_app(db: str | None = None, *, token: str | None = None, is_loopback: bool = True) -> FastAPI:
+def create_app(db: str | None = None, *, token: str | None = None, is_loopback: bool = True, host: str | None = None,
+               port: int | None = None, allow_hosts: tuple[str, ...] | list[str] = ()) -> FastAPI:
+    """The hub over the store at `db`, answering to loopback names and `host` on `port` (any port when None)
+    and to `allow_hosts` on any port; `token` is the hub token that writes need off loopback."""
+    host_names = HostNames.listening_on(host, port, allow_hosts)
+    form_token = secrets.token_urlsafe(32)  # per process: a page of an earlier hub, or of another site, has none
     engine = connect(db)
     guard_rollup = DecisionRollup(engine)  # the guard's decisions per hour, read once, then only what is new
 
@@ -72,20 +85,53 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
         threading.Thread(target=warm, name="safehub-hub-guard-rollup", daemon=True).start()
         yield
 
-    app = FastAPI(title="safehub hub", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", lifespan=lifespan)
+    async def refuse_cross_site_writes(request: Request) -> None:
+        """Every write, whatever its route: from the hub's own page, with the form token (field or header)."""
+        if request.method not in WRITE_METHODS:
+            return
+        reason = cross_site_reason(request.headers.get("origin"), request.headers.get("sec-fetch-site"),
+                                   request.headers.get("host", ""))
+        if reason is None:
+            sent = request.headers.get(FORM_TOKEN_HEADER)
+            if sent is None:
+                sent = (await request.form()).get(FORM_TOKEN_FIELD)  # the form FastAPI already read, not the body again
+            if not has_form_token(sent if isinstance(sent, str) else None, form_token):
+                reason = "the hub's form token is missing or out of date: reload the page and submit it again"
+        if reason is not None:
+            raise RefusedWrite(reason)
+
+    app = FastAPI(title="safehub hub", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", lifespan=lifespan,
+                  dependencies=[Depends(refuse_cross_site_writes)])
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
     templates.env.globals["url"] = served_url
     templates.env.globals["agreement_interval"] = agreement_interval
+    templates.env.globals["csrf_token"] = form_token  # in every form that writes and in <meta name="csrf-token">
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def refuse_foreign_hosts(request: Request, call_next):
+        # A DNS-rebinding page reaches the hub under its own name: answering it would let it read every page.
+        if not host_names.is_allowed(request.headers.get("host")):
+            reason = "this hub answers only to the names it listens on; start it with --allow-host NAME to add one"
+            if request.scope["path"].startswith("/api/"):  # not request.url: a malformed Host breaks its parsing
+                return JSONResponse({"error": reason}, status_code=400)
+            return PlainTextResponse(reason, status_code=400)
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Not no-referrer: with it a browser sends `Origin: null` on the hub's own form posts, which a cross-site
+        # check cannot tell from a sandboxed frame elsewhere; same-origin still tells other sites nothing.
+        response.headers["Referrer-Policy"] = "same-origin"
         return response
+
+    @app.exception_handler(RefusedWrite)
+    async def refused_write(request: Request, exc: RefusedWrite):
+        return JSONResponse({"error": str(exc)}, status_code=403)
 
     @app.exception_handler(UsageError)
     async def not_found(request: Request, exc: UsageError):
