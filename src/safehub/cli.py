@@ -484,7 +484,7 @@ def graders(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", 
     from safehub.scorers.card import grader_cards
     from safehub.store.db import connect
 
-    cards = grader_cards(connect(db))
+    cards = grader_cards(connect(db, for_reading=True))
     if as_json:
         out.print_json(data=_json_safe(cards))
         return

@@ -93,10 +93,10 @@ def test_reading_commands_work_on_a_store_in_a_read_only_folder(store, tmp_path)
     folder, url, (safe_run, unsafe_run) = store
     steps = [["runs", "--json", "--db", url], ["show", safe_run, "--json", "--db", url],
              ["report", unsafe_run, "--json", "--db", url], ["compare", safe_run, unsafe_run, "--json", "--db", url],
-             ["check", safe_run, "--min", "not_unsafe=0.5", "--db", url]]
-    listed, shown, reported, compared, checked = in_private_mounts(read_only_mount(folder), steps, tmp_path)
+             ["check", safe_run, "--min", "not_unsafe=0.5", "--db", url], ["graders", "--json", "--db", url]]
+    listed, shown, reported, compared, checked, graders = in_private_mounts(read_only_mount(folder), steps, tmp_path)
 
-    for result in (listed, shown, reported, compared, checked):
+    for result in (listed, shown, reported, compared, checked, graders):
         assert result.returncode == 0, result.stderr
     assert {row["id"] for row in listed.json()} == {safe_run, unsafe_run}
     assert len(shown.json()["trials"]) == 9
@@ -105,6 +105,7 @@ def test_reading_commands_work_on_a_store_in_a_read_only_folder(store, tmp_path)
     rows = {row["metric"]: row for row in compared.json()["metrics"]}
     assert rows["not_unsafe"]["paired"]["value"] == -1.0
     assert checked.stdout.startswith("PASS")
+    assert "refusal" in {card["grader"] for card in graders.json()}
     # The same reads on the writable store agree.
     assert safehub("report", unsafe_run, "--json", "--db", url).json() == reported.json()
 
