@@ -216,7 +216,7 @@ def runs(db: DbOption = None, limit: Annotated[int, typer.Option(min=1)] = 50,
     from safehub.store import queries
     from safehub.store.db import connect
 
-    rows = queries.list_runs(connect(db), limit)
+    rows = queries.list_runs(connect(db, for_reading=True), limit)
     if as_json:
         out.print_json(data=[{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
                              for row in rows])
@@ -239,7 +239,7 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
     from safehub.store import queries
     from safehub.store.db import connect
 
-    engine = connect(db)
+    engine = connect(db, for_reading=True)
     summary = queries.run_summary(engine, run_id)
     if as_json:
         out.print_json(data={**summary, "trials": queries.run_trials(engine, run_id)})
@@ -335,7 +335,7 @@ def report(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Opti
     from safehub.store import queries
     from safehub.store.db import connect
 
-    summary = queries.run_summary(connect(db), run_id)
+    summary = queries.run_summary(connect(db, for_reading=True), run_id)
     if as_json:
         out.print_json(data=summary)
     elif markdown:
@@ -352,7 +352,7 @@ def compare(run_a: str, run_b: str, db: DbOption = None,
     from safehub.store.compare import compare_runs
     from safehub.store.db import connect
 
-    result = compare_runs(connect(db), run_a, run_b)
+    result = compare_runs(connect(db, for_reading=True), run_a, run_b)
     if as_json:
         out.print_json(data=result)
         return
@@ -408,7 +408,7 @@ def check(
     gates += [parse_gate(text, is_minimum=False) for text in _split(maximum) or []]
     if not gates:
         raise UsageError("give at least one gate, e.g. --min not_unsafe=0.95 or --max hallucination_rate=0.2")
-    summary = queries.run_summary(connect(db), run_id)
+    summary = queries.run_summary(connect(db, for_reading=True), run_id)
     results = evaluate_gates(gates, summary["metrics"], conservative=conservative)
     if junit is not None:
         if not junit.parent.is_dir():
@@ -484,7 +484,7 @@ def graders(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", 
     from safehub.scorers.card import grader_cards
     from safehub.store.db import connect
 
-    cards = grader_cards(connect(db))
+    cards = grader_cards(connect(db, for_reading=True))
     if as_json:
         out.print_json(data=_json_safe(cards))
         return
@@ -670,7 +670,7 @@ def export(out: Annotated[Path, typer.Option("--out", help="Folder to write the 
     from safehub.store.db import connect
 
     started = time.perf_counter()
-    files = export_hub(connect(db), out)
+    files = export_hub(connect(db, for_reading=True), out)
     err.print(f"exported {files} files to {out} in {time.perf_counter() - started:.1f} s; open {out / 'index.html'}")
 
 

@@ -30,7 +30,7 @@ from safehub.hub.disagreements import disagreements_view
 from safehub.hub.graders_view import agreement_interval, graders_view
 from safehub.hub.origins import FORM_TOKEN_FIELD, FORM_TOKEN_HEADER, WRITE_METHODS, HostNames, cross_site_reason, has_form_token
 from safehub.store import queries
-from safehub.store.db import connect
+from safehub.store.db import connect, is_read_only, read_only_refusal
 from safehub.store.guard import DecisionRollup
 from safehub.store.writes import add_override
 
@@ -69,7 +69,7 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     and to `allow_hosts` on any port; `token` is the hub token that writes need off loopback."""
     host_names = HostNames.listening_on(host, port, allow_hosts)
     form_token = secrets.token_urlsafe(32)  # per process: a page of an earlier hub, or of another site, has none
-    engine = connect(db)
+    engine = connect(db, for_reading=True)  # a read-only store is served read-only; overrides are then refused
     guard_rollup = DecisionRollup(engine)  # the guard's decisions per hour, read once, then only what is new
 
     @asynccontextmanager
@@ -203,6 +203,8 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     @app.post("/trials/{trial_id}/override")
     def override(trial_id: int, verdict: str = Form(...), by: str = Form(...), reason: str = Form(...),
                  hub_token: str = Form("")):
+        if is_read_only(engine):
+            return JSONResponse({"error": read_only_refusal(engine)}, status_code=409)
         if not is_loopback and (token is None or not hmac.compare_digest(hub_token.encode(), token.encode())):
             return JSONResponse({"error": "a valid hub token is required to record overrides"}, status_code=403)
         if verdict not in ("safe", "unsafe") or not by.strip() or not reason.strip():

@@ -9,7 +9,10 @@ The JSON API is exported beside the pages.
 
 from __future__ import annotations
 
+import errno
 import json
+import re
+import secrets
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -158,11 +161,87 @@ class Exporter:
         return write_transcripts(self.engine, self.out, plans, PATHS)
 
 
+# Folders of an export in progress (staging) and of the export it replaces; a crash may leave one behind,
+# which the next export into that folder removes.
+STAGING = ".safehub-export-"
+REPLACED = ".safehub-replaced-"
+
+
 def export_hub(engine: Engine, out: Path) -> int:
-    """Write the static hub into `out` (created if needed); returns the number of files written."""
+    """Write the static hub into `out` (created if needed); returns the number of files written.
+
+    All or nothing: the pages are written into a staging folder and only then moved into place, so a
+    full disk, a read-only folder or a crash never leaves a half-written export, and the previous one
+    stays whole. A new folder is staged beside `out` and renamed; an existing one (perhaps a mount point,
+    or in a folder this user cannot write) is staged inside it and its entries swapped, keeping what the
+    export does not write (a CNAME, a .git).
+    """
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a folder")
-    if out.exists() and any(out.iterdir()) and not (out / "index.html").exists():
+    ours = [entry for entry in out.iterdir() if entry.name.startswith((STAGING, REPLACED))] if out.exists() else []
+    if out.exists() and len(list(out.iterdir())) > len(ours) and not (out / "index.html").exists():
         raise UsageError(f"--out {out} is a non-empty folder that is not a safehub export; give an empty or new folder")
-    out.mkdir(parents=True, exist_ok=True)
-    return Exporter(engine, out).export()
+    try:
+        for leftover in ours:
+            shutil.rmtree(leftover)
+        return _export_into(engine, out) if out.exists() else _export_new(engine, out)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write the export ({_reason(exc)}); nothing was changed there: "
+                         "pick a writable folder with free space") from None
+
+
+def _export_new(engine: Engine, out: Path) -> int:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}{STAGING}{secrets.token_hex(4)}"
+    staging.mkdir()
+    try:
+        files = Exporter(engine, staging).export()
+        staging.rename(out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return files
+
+
+def _export_into(engine: Engine, out: Path) -> int:
+    token = secrets.token_hex(4)
+    staging, replaced = out / f"{STAGING}{token}", out / f"{REPLACED}{token}"
+    staging.mkdir()
+    try:
+        files = Exporter(engine, staging).export()
+        replaced.mkdir()
+        _swap_in(staging, out, replaced)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(replaced, ignore_errors=True)
+    return files
+
+
+def _swap_in(staging: Path, out: Path, replaced: Path) -> None:
+    """Move each entry of `staging` into `out`, the one it replaces into `replaced`; on failure, undo."""
+    moved: list[str] = []
+    try:
+        for entry in sorted(staging.iterdir()):
+            target = out / entry.name
+            if target.exists() or target.is_symlink():
+                target.rename(replaced / entry.name)
+            moved.append(entry.name)
+            entry.rename(target)
+    except BaseException:
+        for name in reversed(moved):
+            if (out / name).exists() and not (staging / name).exists():
+                (out / name).rename(staging / name)
+            if (replaced / name).exists():
+                (replaced / name).rename(out / name)
+        raise
+
+
+def _reason(exc: OSError) -> str:
+    """What stopped the export, in words; shutil.copytree reports its failures as a list of strings."""
+    number = exc.errno
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        found = re.search(r"\[Errno (\d+)\]", str(exc.args[0][0][-1]))
+        number = int(found.group(1)) if found else None
+    words = {errno.EROFS: "read-only filesystem", errno.ENOSPC: "no space left on the device",
+             errno.EDQUOT: "disk quota exceeded", errno.EACCES: "permission denied", errno.EPERM: "not permitted"}
+    return words.get(number) or exc.strerror or str(exc)

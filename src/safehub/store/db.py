@@ -1,4 +1,12 @@
-"""Open a store by URL: validate it, connect, tune SQLite, and bring the schema to the newest migration."""
+"""Open a store by URL: validate it, connect, tune SQLite, and bring the schema to the newest migration.
+
+    engine = connect("sqlite:///safehub.db")                    # to write: refused if the store is read-only
+    engine = connect("sqlite:///safehub.db", for_reading=True)  # to read: a read-only store opens read-only
+
+A SQLite store that cannot be written (a read-only file, folder or filesystem) is opened read-only for
+reading and never migrated; `is_read_only(engine)` tells the readers that cache (run summaries) to
+skip storing.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
@@ -46,7 +55,7 @@ def parse_url(text: str) -> URL:
         return url
     if backend != "sqlite" or url.drivername not in ("sqlite", "sqlite+pysqlite"):
         raise UsageError(f"database URL {url.render_as_string(hide_password=True)!r}: unsupported backend; {_URL_HELP}")
-    if url.database and url.database != ":memory:":
+    if url.database and url.database != ":memory:" and not _is_uri(url):
         parent = Path(url.database).expanduser().resolve().parent
         if not parent.is_dir():
             raise UsageError(f"database URL {text!r}: folder {parent} does not exist; create it or pick another path")
@@ -70,10 +79,22 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def connect(text: str | None = None) -> Engine:
-    """Create the engine and migrate to head. Failures are UsageError, with the password hidden."""
+def connect(text: str | None = None, *, for_reading: bool = False) -> Engine:
+    """Create the engine and migrate to head. Failures are UsageError, with the password hidden.
+
+    A SQLite store that cannot be written is refused (one line naming it and the fix), unless the caller
+    only reads (`for_reading`): then it is opened read-only, as it is.
+    """
     url = parse_url(database_url(text))
     shown = url.render_as_string(hide_password=True)
+    if _is_uri(url) and is_read_only(url):
+        return _open_read_only(url, shown)
+    store = _sqlite_path(url)
+    if store is not None and not _is_writable(store):
+        if for_reading:
+            return _open_read_only(_read_only_url(store), str(store))
+        raise UsageError(f"store {store} is read-only ({_why_read_only(store)}): write to a store in a writable "
+                         "folder (copy it there and pass --db sqlite:///COPY.db) or make this one writable")
     try:
         if url.get_backend_name() == "sqlite":
             engine = create_engine(url, connect_args={"check_same_thread": False})
@@ -86,6 +107,82 @@ def connect(text: str | None = None) -> Engine:
     except (DBAPIError, SQLAlchemyError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise UsageError(f"cannot open database {shown!r}: {reason}") from None
+    return engine
+
+
+def is_read_only(engine_or_url: Engine | URL) -> bool:
+    """Whether the store was opened read-only (so nothing, not even a cache, may be written to it)."""
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else engine_or_url
+    return url.get_backend_name() == "sqlite" and (url.query.get("mode") == "ro" or url.query.get("immutable") == "1")
+
+
+def read_only_refusal(engine: Engine) -> str:
+    """The one line that refuses a write to a store opened read-only, naming it and the fix."""
+    database = engine.url.database or ""
+    store = unquote(database.removeprefix("file:").partition("?")[0]) if _is_uri(engine.url) else database
+    return (f"store {store} is read-only: write to a store in a writable folder (copy it there and pass "
+            "--db sqlite:///COPY.db) or make this one writable")
+
+
+def _is_uri(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and str(url.query.get("uri", "")).lower() in ("true", "1")
+
+
+def _sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite store named by path (not :memory:, not a file: URI)."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or _is_uri(url):
+        return None
+    return Path(url.database).expanduser().resolve()
+
+
+def _is_writable(store: Path) -> bool:
+    """Writing needs the file and its folder (SQLite keeps its -wal and -shm files beside the store).
+    os.access answers for root too: a read-only filesystem or an immutable file is not writable for anyone."""
+    if not os.access(store.parent, os.W_OK):
+        return False
+    return not store.exists() or os.access(store, os.W_OK)
+
+
+def _why_read_only(store: Path) -> str:
+    is_folder = not os.access(store.parent, os.W_OK)
+    place = f"folder {store.parent}" if is_folder else f"file {store.name}"
+    on_read_only_disk = os.statvfs(store.parent if is_folder else store).f_flag & os.ST_RDONLY
+    return f"{place} is on a read-only filesystem" if on_read_only_disk else f"{place} is not writable"
+
+
+def _read_only_url(store: Path) -> URL:
+    """A read-only SQLite URI for `store`. SQLite reads a WAL store by writing its -shm file beside it;
+    where the folder is read-only and no -wal file exists, no writer can exist either (it would need to
+    create one), so the store is opened immutable: read as it is, without the -shm file."""
+    if not store.exists():
+        raise UsageError(f"no store at {store}, and folder {store.parent} is read-only: give the --db of an existing "
+                         "store")
+    is_immutable = not os.access(store.parent, os.W_OK) and not Path(f"{store}-wal").exists()
+    flag = {"immutable": "1"} if is_immutable else {"mode": "ro"}
+    return URL.create("sqlite", database=f"file:{quote(str(store))}", query={**flag, "uri": "true"})
+
+
+def _tune_sqlite_reader(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _open_read_only(url: URL, shown: str) -> Engine:
+    """A read-only engine, never migrated: a store older than this safehub is one line saying so."""
+    try:
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _tune_sqlite_reader)
+        revision = current_revision(engine)
+    except (DBAPIError, SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise UsageError(f"cannot open read-only store {shown}: {reason}") from None
+    if revision != HEAD_REVISION:
+        engine.dispose()
+        raise UsageError(f"store {shown} is read-only and needs migrating (schema {revision or 'none'}, this safehub "
+                         f"reads {HEAD_REVISION}): open it once where it can be written, or read it with the safehub "
+                         "that wrote it")
     return engine
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from safehub.errors import UsageError
 from safehub.models.spec import ModelSpec
 from safehub.stats import clustered_rate, consistency_metrics, goodness_metric, proportion
+from safehub.store.db import is_read_only
 from safehub.store.measurements import newest_measurement_id
 from safehub.store.schema import responses, run_summaries, runs, samples, scores, trials
 from safehub.store.search import transcript_facets
@@ -319,11 +320,12 @@ def _full_summary(engine: Engine, run_id: str) -> dict:
 def store_run_summary(engine: Engine, run_id: str) -> dict:
     """Compute a run's summary (with the subcategory breakdown and its transcripts' filter values) and
     store it under the run's current scores_version; returns it. Finishing, overriding and re-grading
-    call this, so the hub reads one row instead of aggregating the run. A running run's is not stored.
+    call this, so the hub reads one row instead of aggregating the run. A running run's is not stored,
+    nor is any in a store opened read-only.
     """
     run = get_run(engine, run_id)
     summary = _full_summary(engine, run_id)
-    if run["status"] == "running":
+    if run["status"] == "running" or is_read_only(engine):
         return summary
     with engine.begin() as connection:
         # A newer version stored meanwhile (an override while this one was computed) is kept.
