@@ -57,7 +57,8 @@ class StoreWriteError(UsageError):
 
     def __str__(self) -> str:
         what, fix = CAUSES[self.cause]
-        detail = f" ({self.detail})" if self.detail and self.detail != what else ""
+        # The database's own words only where the cause alone does not say enough.
+        detail = f" ({self.detail})" if self.detail and self.cause in ("connection_lost", "unknown") else ""
         resume = f", then finish with: {self.resume_hint}" if self.resume_hint else ""
         return f"store {self.store} refused a write: {what}{detail}; the trials stored so far are kept; {fix}{resume}"
 
