@@ -102,15 +102,12 @@ def test_a_run_whose_every_trial_errors_exits_1_naming_the_most_common_error(tmp
                       "server: HTTP 500 from the server (scripted) (5 of 8 trials)"]
     assert _listed(db_url)[run_id]["status"] == "failed"
 
-
-def test_a_run_with_some_answers_still_exits_0(tmp_path, db_url):
-    rules = tmp_path / "flaky.yaml"
-    rules.write_text("rules:\n  - match: 'number [0-2]$'\n    error: 500\ndefault: I can't help with that.\n")
-    suite = write_jsonl_suite(tmp_path / "bulk.jsonl", 8)
-    result = safehub("run", "--model", f"scripted:{rules}", "--suite", str(suite), "--max-attempts", "1",
+    # One answer among the errors is a run that did its job: it completes and exits 0.
+    rules.write_text(rules.read_text().replace("'.'", "'number [3-6]$'"))
+    partly = safehub("run", "--model", f"scripted:{rules}", "--suite", str(suite), "--max-attempts", "1",
                      "--db", db_url, "--json")
-    assert result.returncode == 0, result.stderr
-    assert (result.json()["status"], result.json()["counts"]["errors"]) == ("completed", 3)
+    assert partly.returncode == 0, partly.stderr
+    assert (partly.json()["status"], partly.json()["counts"]["errors"]) == ("completed", 7)
 
 
 DELAY_MS = 300
