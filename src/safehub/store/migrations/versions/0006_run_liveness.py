@@ -30,10 +30,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("responses", schema=None) as batch_op:
-        batch_op.drop_column("queue_ms")
-    with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.drop_column("failure")
-        batch_op.drop_column("owner_host")
-        batch_op.drop_column("owner_pid")
-        batch_op.drop_column("heartbeat_at")
+    # Plain DROP COLUMN (SQLite 3.35+): batch mode would copy `runs`, which foreign keys forbid dropping.
+    for table, column in (("responses", "queue_ms"), ("runs", "failure"), ("runs", "owner_host"),
+                          ("runs", "owner_pid"), ("runs", "heartbeat_at")):
+        op.drop_column(table, column)
