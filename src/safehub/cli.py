@@ -148,7 +148,12 @@ def run(
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with run ids, counts and metrics.")] = False,
 ) -> None:
-    """Evaluate models on suites; prints the run id(s)."""
+    """Evaluate models on suites; prints the run id(s).
+
+    Exit 0 when every run completed; 1 when a run's every trial errored (one line names the most common
+    error) or a run stopped early; 130 after Ctrl-C; 2 on bad input or when the store refuses a write
+    (disk full, locked, read-only: one line names the store, the cause and the fix; `--resume` finishes).
+    """
     from safehub.engine.config import config_from_file, config_from_flags
     from safehub.engine.evaluation import resume_runs, start_evaluation
     from safehub.engine.progress import RunProgress
@@ -203,7 +208,14 @@ def run(
         print_summaries(summaries)
         for run_id in run_ids:
             out.print(run_id)
-    unfinished = [s["run_id"] for s in summaries if s["status"] != "completed"]
+    all_errored = [s for s in summaries if s["status"] == "failed"]
+    for summary in all_errored:
+        # The error text is the vendor's (or the model server's): shown without its control characters.
+        err.print(safe_text(f"error: run {summary['run_id']} ({summary['model']}): {summary['failure']}"),
+                  soft_wrap=True)
+    unfinished = [s["run_id"] for s in summaries if s["status"] not in ("completed", "failed")]
+    if all_errored and not unfinished:
+        raise typer.Exit(1)
     if unfinished:
         err.print(f"interrupted; finish with: safehub run --resume {' --resume '.join(unfinished)}")
         raise typer.Exit(130 if is_stopped else 1)

@@ -7,6 +7,7 @@
     concurrency: 16       # requests in flight per model
     judge: openai:gpt-4o-mini
     judge_grader: judge   # or llama_guard, for a guard model that answers in Llama Guard's format
+    store_wait_s: 60      # how long a locked store (or a lost database connection) is waited for
     generation: {max_tokens: 512, temperature: 0.0, timeout_s: 60}
 """
 
@@ -48,6 +49,9 @@ class EvalConfig(BaseModel):
     cache: bool = True
     max_attempts: int = Field(4, ge=1, le=20)
     retry_base_delay_s: float = Field(0.5, ge=0.0, le=60.0)
+    # How long a store that is locked by another process, or whose server connection dropped, is waited
+    # for before the run stops (exit 2; `--resume` finishes it). A full or read-only store stops it at once.
+    store_wait_s: float = Field(60.0, gt=0.0, le=3600.0)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(max_attempts=self.max_attempts, base_delay_s=self.retry_base_delay_s)

@@ -2,15 +2,18 @@
 
 Order matters for the promise that bad input writes nothing: model specs, keys, suites and the
 database URL are all checked, and every base URL reached, before the database is even opened.
+A write the store refuses, here or during the run, is a `StoreWriteError` (store.faults): one line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from contextlib import contextmanager
 
 from pydantic import TypeAdapter
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from safehub.engine.config import EvalConfig
 from safehub.engine.plan import check_suites, plan_trials
@@ -22,6 +25,7 @@ from safehub.redact import is_redacted
 from safehub.scorers.model_graders import ModelGrader, model_grader_class
 from safehub.store import queries, writes
 from safehub.store.db import connect, database_url, parse_url
+from safehub.store.faults import write_fault
 from safehub.suites import Sample, Suite, resolve_suite_refs
 
 LOGPROB_TOP_K = 5
@@ -77,9 +81,19 @@ def _judge_for(config: EvalConfig) -> ModelGrader | None:
     return grader(config.judge) if config.judge else None
 
 
-async def _run_with_judges(engine: Engine, jobs: list[RunJob], judges: list[ModelGrader], progress, stop) -> None:
+@contextmanager
+def _store_faults(engine: Engine):
+    """A write the store refuses while setting up or finishing runs is one line, as during them."""
     try:
-        await execute_runs(engine, jobs, progress=progress, stop=stop)
+        yield
+    except SQLAlchemyError as exc:
+        raise write_fault(engine, exc) from None
+
+
+async def _run_with_judges(engine: Engine, jobs: list[RunJob], judges: list[ModelGrader], progress, stop,
+                           store_wait_s: float) -> None:
+    try:
+        await execute_runs(engine, jobs, progress=progress, stop=stop, store_wait_s=store_wait_s)
     finally:
         for judge in judges:
             await judge.aclose()
@@ -96,6 +110,13 @@ async def start_evaluation(config: EvalConfig, db: str | None, progress: RunProg
     judge = _judge_for(config)
     await preflight(adapters + ([judge.model] if judge else []))
     engine = await asyncio.to_thread(connect, db)
+    with _store_faults(engine):
+        return await _start(engine, config, suite_refs, adapters, judge, progress, stop, config_source)
+
+
+async def _start(engine: Engine, config: EvalConfig, suite_refs, adapters: list[ModelAdapter],
+                 judge: ModelGrader | None, progress: RunProgress | None, stop, config_source: str) -> list[str]:
+    suites = [suite for suite, _ in suite_refs]
     stored = [StoredSuite(suite, reference) for suite, reference in suite_refs]
     sample_pks = await asyncio.to_thread(_store_suites, engine, stored)
     suites_info = [s.info() for s in stored]
@@ -112,7 +133,7 @@ async def start_evaluation(config: EvalConfig, db: str | None, progress: RunProg
         jobs.append(_job(run_id, adapter, config, list(planned), len(planned), 0, judge))
         if progress is not None:
             progress.add_run(run_id, f"{run_id} {adapter.spec.display}", len(planned))
-    await _run_with_judges(engine, jobs, [judge] if judge else [], progress, stop)
+    await _run_with_judges(engine, jobs, [judge] if judge else [], progress, stop, config.store_wait_s)
     return [job.run_id for job in jobs]
 
 
@@ -121,9 +142,17 @@ async def resume_runs(run_ids: list[str], db: str | None, progress: RunProgress 
     """Run only the trials each run is missing, with the settings it was started with."""
     parse_url(database_url(db))
     engine = await asyncio.to_thread(connect, db)
+    with _store_faults(engine):
+        return await _resume(engine, run_ids, progress, stop)
+
+
+async def _resume(engine: Engine, run_ids: list[str], progress: RunProgress | None, stop) -> list[str]:
     prepared = []
     for run_id in run_ids:
         run = await asyncio.to_thread(queries.get_run, engine, run_id)
+        if run["status"] == "running":  # its owner is alive (queries.run_liveness): two would pay twice
+            raise UsageError(f"run {run_id} is still running (process {run['owner_pid']} on {run['owner_host']}); "
+                             "wait for it, or stop it (Ctrl-C) and resume then")
         if is_redacted(run["model_spec"]) or is_redacted(run["settings"].get("judge") or ""):
             raise UsageError(f"run {run_id}: a base URL of its model or judge carried credentials, which are never "
                              "stored; start a new run instead")
@@ -147,11 +176,12 @@ async def resume_runs(run_ids: list[str], db: str | None, progress: RunProgress 
         planned = plan_trials([s.suite for s in stored], sample_pks, limit=config.limit, epochs=config.epochs)
         stored = await asyncio.to_thread(writes.existing_trial_keys, engine, run["id"])
         pending = [trial for trial in planned if trial.key not in stored]
-        await asyncio.to_thread(writes.set_run_status, engine, run["id"], "running")
+        await asyncio.to_thread(writes.claim_run, engine, run["id"])
         jobs.append(_job(run["id"], adapter, config, pending, len(planned), len(planned) - len(pending),
                          judges.get((config.judge, config.judge_grader))))
         if progress is not None:
             progress.add_run(run["id"], f"{run['id']} {adapter.spec.display}", len(planned),
                              len(planned) - len(pending))
-    await _run_with_judges(engine, jobs, list(judges.values()), progress, stop)
+    await _run_with_judges(engine, jobs, list(judges.values()), progress, stop,
+                           min(config.store_wait_s for _, config, _, _ in prepared))
     return [job.run_id for job in jobs]

@@ -5,6 +5,10 @@
 Each model gets its own pool of `concurrency` workers pulling from its own list of pending
 trials, so a slow vendor never holds back a fast one. The adapter owns retries and backoff;
 whatever `generate` returns — answer or error — is scored (answers only) and stored.
+
+A write the store refuses for good (engine.writer) stops every run at once: the calls in flight are
+cancelled, no further model call is made, each run is marked `failed` with the reason where the store
+still takes that, and the `StoreWriteError` is raised naming the runs to resume.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from sqlalchemy.engine import Engine
 
 from safehub.engine.plan import PlannedTrial, cache_key
 from safehub.engine.progress import RunProgress
-from safehub.engine.writer import TrialWriter
+from safehub.engine.writer import LOCK_WAIT_MS, TrialWriter
 from safehub.models.base import Completion, GenerateConfig, ModelAdapter
-from safehub.store.writes import ScoreRecord, TrialRecord, cached_responses, finish_run
+from safehub.store.faults import StoreWriteError
+from safehub.store.writes import ScoreRecord, TrialRecord, cached_responses, fail_run, finish_run
 
 
 @dataclass
@@ -46,8 +51,8 @@ def _record(trial: PlannedTrial, completion: Completion, *, is_cached: bool, key
         sample_pk=trial.sample_pk, attack=trial.attack, epoch=trial.epoch, messages=trial.messages,
         text=completion.text, finish_reason=completion.finish_reason, input_tokens=completion.input_tokens,
         output_tokens=completion.output_tokens, first_token_logprobs=completion.first_token_logprobs,
-        latency_ms=completion.latency_ms, attempts=completion.attempts, error=completion.error,
-        error_kind=completion.error_kind, is_cached=is_cached, cache_key=key,
+        latency_ms=completion.latency_ms, queue_ms=completion.queue_ms, attempts=completion.attempts,
+        error=completion.error, error_kind=completion.error_kind, is_cached=is_cached, cache_key=key,
         # Graded in batches at write time (engine.grading); an error has nothing to grade.
         sample=trial.sample if completion.error is None else None, completion=completion)
 
@@ -129,10 +134,11 @@ async def _run_job(engine: Engine, job: RunJob, writer: TrialWriter, progress: R
 
 
 async def execute_runs(engine: Engine, jobs: list[RunJob], *, progress: RunProgress | None = None,
-                       stop: asyncio.Event | None = None) -> dict[str, str]:
+                       stop: asyncio.Event | None = None, store_wait_s: float = 60.0) -> dict[str, str]:
     """Run every job to completion or until `stop` is set (Ctrl-C).
 
-    Finished trials are always written before this returns; returns run id -> final status.
+    Finished trials are always written before this returns; returns run id -> final status. Raises
+    `StoreWriteError` when the store refused a write (a lock or lost connection for `store_wait_s`).
     """
     stop = stop or asyncio.Event()
     # The planned trials and suites live for the whole run: move them out of the collector's way
@@ -142,23 +148,25 @@ async def execute_runs(engine: Engine, jobs: list[RunJob], *, progress: RunProgr
     thresholds, was_enabled = gc.get_threshold(), gc.isenabled()
     gc.set_threshold(20_000, 50, 1000)
     gc.enable()  # `safehub run` starts up with it off (cli.run)
-    writer = TrialWriter(engine)
+    writer = TrialWriter(engine, store_wait_s=store_wait_s, run_ids=[job.run_id for job in jobs])
     writer.start()
     started = time.perf_counter()
     runs = asyncio.gather(*(_run_job(engine, job, writer, progress, stop) for job in jobs))
-    # Ctrl-C sets `stop`: abandon the calls in flight at once rather than wait out their timeouts.
-    watcher = asyncio.create_task(stop.wait())
+    # Ctrl-C sets `stop`, a refused write sets `writer.failed`: either way abandon the calls in flight
+    # at once rather than wait out their timeouts.
+    watchers = [asyncio.create_task(stop.wait()), asyncio.create_task(writer.failed.wait())]
     try:
-        await asyncio.wait([runs, watcher], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([runs, *watchers], return_when=asyncio.FIRST_COMPLETED)
         if not runs.done():
             runs.cancel()
         await asyncio.gather(runs, return_exceptions=True)
         # A cancelled gather reports CancelledError as its exception; only real failures propagate.
         failure = None if runs.cancelled() else runs.exception()
-        if failure is not None and not isinstance(failure, asyncio.CancelledError):
+        if failure is not None and not isinstance(failure, asyncio.CancelledError) and failure is not writer.failure:
             raise failure
     finally:
-        watcher.cancel()
+        for watcher in watchers:
+            watcher.cancel()
         await writer.close()
         for job in jobs:
             await job.adapter.aclose()
@@ -167,11 +175,27 @@ async def execute_runs(engine: Engine, jobs: list[RunJob], *, progress: RunProgr
         if not was_enabled:
             gc.disable()
     elapsed_s = time.perf_counter() - started
+    if writer.failure is not None:
+        if progress is not None:
+            progress.close()
+        await _stop_on_failure(engine, jobs, writer.failure, elapsed_s)
     statuses = {}
     for job in jobs:
         status = "completed" if job.n_already + job.done >= job.n_planned else "interrupted"
-        await asyncio.to_thread(finish_run, engine, job.run_id, status, elapsed_s)
-        statuses[job.run_id] = status
+        statuses[job.run_id] = await asyncio.to_thread(finish_run, engine, job.run_id, status, elapsed_s)
     if progress is not None:
         progress.close()
     return statuses
+
+
+async def _stop_on_failure(engine: Engine, jobs: list[RunJob], failure: BaseException, elapsed_s: float) -> None:
+    """Mark every run failed with the reason, if the store still takes that one small write, then raise."""
+    reason = str(failure) if isinstance(failure, StoreWriteError) else f"{type(failure).__name__}: {failure}"
+    for job in jobs:
+        try:
+            await asyncio.to_thread(fail_run, engine, job.run_id, reason, elapsed_s, lock_wait_ms=LOCK_WAIT_MS)
+        except Exception:  # noqa: BLE001 - the same fault again: the run then reads as interrupted
+            pass
+    if isinstance(failure, StoreWriteError):
+        failure.resume_hint = "safehub run " + " ".join(f"--resume {job.run_id}" for job in jobs)
+    raise failure

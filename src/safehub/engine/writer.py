@@ -5,77 +5,142 @@ CPU, and a writer thread only fought the event loop for the GIL — measured at 
 ran 6-9 s per batch, so batches grew to ~1,700 trials and a crash could lose that many. A
 500-trial batch costs ~20 ms inline. On PostgreSQL the batch goes to a thread, where waiting on
 the network releases the GIL.
+
+A write the store refuses is never dropped silently. A lock held by another process or a dropped
+database connection is retried with backoff for up to `store_wait_s`, and while it is, `add` holds
+the workers back so no further model call is paid for; anything else (a full disk, a read-only
+store), or the wait running out, is a `StoreWriteError` in `failure`, `failed` is set and every
+later `add` raises it. The engine then stops the run (engine.runner).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from safehub.engine.grading import grade_records
-from safehub.store.writes import TrialRecord, write_trials
+from safehub.store.faults import StoreWriteError, write_fault
+from safehub.store.writes import TrialRecord, beat, write_trials
+
+# SQLite's own wait for its write lock on each try; between tries the writer sleeps on the event loop.
+LOCK_WAIT_MS = 200
+HEARTBEAT_S = 5.0  # how often a run's owner says it is alive (queries.STALE_AFTER_S reads it)
 
 
 class TrialWriter:
     """Only trials still buffered when the process is killed are lost: about `interval_s` of work."""
 
-    def __init__(self, engine: Engine, *, batch_size: int = 500, interval_s: float = 0.25, max_buffered: int = 5000):
+    def __init__(self, engine: Engine, *, batch_size: int = 500, interval_s: float = 0.25, max_buffered: int = 5000,
+                 store_wait_s: float = 60.0, run_ids: list[str] | None = None):
         self.engine = engine
         self.batch_size = batch_size
         self.interval_s = interval_s
         self.max_buffered = max_buffered
+        self.store_wait_s = store_wait_s
+        self.run_ids = list(run_ids or [])
         self.is_inline = engine.dialect.name == "sqlite"
         self.written = 0
+        self.failure: BaseException | None = None
+        self.failed = asyncio.Event()
         self._buffer: dict[str, list[TrialRecord]] = defaultdict(list)
         self._buffered = 0
+        self._is_retrying = False
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._drained.set()
         self._closed = False
+        self._last_beat = time.monotonic()
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="trial-writer")
 
     async def add(self, run_id: str, record: TrialRecord) -> None:
+        """Buffer a finished trial. Waits while the store is behind or refusing writes; raises the
+        writer's failure once it has one (the trial is then not stored)."""
+        if self.failure is not None:
+            raise self.failure
         self._buffer[run_id].append(record)
         self._buffered += 1
         if self._buffered >= self.batch_size:
             self._wake.set()
             await asyncio.sleep(0)  # let the writer take the batch before more pile up
-        if self._buffered >= self.max_buffered:  # the store is slower than the model: wait for it
+        # The store is slower than the model, or refusing writes: wait for it before calling the model again.
+        if self._buffered >= self.max_buffered or self._is_retrying:
             self._drained.clear()
             await self._drained.wait()
+        if self.failure is not None:
+            raise self.failure
 
     async def _loop(self) -> None:
-        while not self._closed:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
-            await self.flush()
+        try:
+            while not self._closed:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
+                except asyncio.TimeoutError:
+                    pass
+                self._wake.clear()
+                await self.flush()
+                if self.run_ids and time.monotonic() - self._last_beat >= HEARTBEAT_S:
+                    await self._store(lambda: beat(self.engine, self.run_ids, lock_wait_ms=LOCK_WAIT_MS))
+                    self._last_beat = time.monotonic()
+        except Exception as exc:  # never die silently: whatever stopped the writer stops the run
+            self._fail(exc)
 
     async def flush(self) -> None:
+        if self.failure is not None:
+            return
         if self._buffered:
             batch, self._buffer, self._buffered = self._buffer, defaultdict(list), 0
-            if self.is_inline:
-                self.written += self._write(batch)
-            else:
-                self.written += await asyncio.to_thread(self._write, batch)
+            self.written += await self._store(lambda: self._write(batch))
         self._drained.set()
 
     def _write(self, batch: dict[str, list[TrialRecord]]) -> int:
         for records in batch.values():
-            grade_records(records)
-        return sum(write_trials(self.engine, run_id, records) for run_id, records in batch.items())
+            grade_records(records)  # a retried batch is already graded: grading skips it
+        return sum(write_trials(self.engine, run_id, records, lock_wait_ms=LOCK_WAIT_MS)
+                   for run_id, records in batch.items())
+
+    async def _store(self, write):
+        """Run one write, retrying a lock or a dropped connection with backoff for up to `store_wait_s`."""
+        started = time.monotonic()
+        delay_s = 0.05
+        while True:
+            try:
+                return write() if self.is_inline else await asyncio.to_thread(write)
+            except IntegrityError:
+                raise  # write_trials handles duplicates itself: anything left is a bug, not a fault
+            except SQLAlchemyError as exc:
+                fault = write_fault(self.engine, exc)
+                if not fault.is_transient or time.monotonic() - started + delay_s > self.store_wait_s:
+                    self._fail(fault)
+                    raise fault from None
+                self._is_retrying = True
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, 2.0)
+            finally:
+                self._is_retrying = False
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.failure is None:
+            self.failure = exc
+        self.failed.set()
+        self._drained.set()  # wake every waiting `add`: they raise the failure
 
     async def close(self) -> None:
-        """Write everything still buffered, then stop. Safe to call after the workers were cancelled."""
+        """Write everything still buffered, then stop. Safe to call after the workers were cancelled.
+
+        After a failure nothing more is tried: the trials still buffered are not stored (a resume asks
+        the model for them again)."""
         self._closed = True
         self._wake.set()
         if self._task is not None:
             await self._task
-        await self.flush()
+        try:
+            await self.flush()
+        except StoreWriteError:
+            pass  # kept in `failure`; the engine reports it

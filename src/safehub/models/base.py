@@ -58,7 +58,8 @@ class Completion:
     input_tokens: int = 0
     output_tokens: int = 0
     first_token_logprobs: dict[str, float] | None = None
-    latency_ms: float = 0.0
+    latency_ms: float = 0.0  # in the model calls, every attempt; never the waits between them
+    queue_ms: float = 0.0  # waiting to be sent: a concurrency slot, a rate-limit pause, retry backoff
     error: str | None = None
     error_kind: str | None = None
     attempts: int = 1
@@ -112,19 +113,25 @@ class ModelAdapter(ABC):
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
         started = time.perf_counter()
+        calling_s = 0.0  # time inside _generate: under load the wait for a slot can be 100x the call
         attempt = 0
         while True:
             attempt += 1
             try:
                 async with self.limiter.slot():
-                    if self.enforces_timeout:
-                        async with asyncio.timeout(config.timeout_s):
+                    call_started = time.perf_counter()
+                    try:
+                        if self.enforces_timeout:
+                            async with asyncio.timeout(config.timeout_s):
+                                completion = await self._generate(messages, config)
+                        else:
                             completion = await self._generate(messages, config)
-                    else:
-                        completion = await self._generate(messages, config)
+                    finally:
+                        calling_s += time.perf_counter() - call_started
                 self.limiter.on_success()
                 completion.attempts = attempt
-                completion.latency_ms = (time.perf_counter() - started) * 1000.0
+                completion.latency_ms = calling_s * 1000.0
+                completion.queue_ms = (time.perf_counter() - started - calling_s) * 1000.0
                 return completion
             except (ModelCallError, TimeoutError) as exc:
                 error = exc if isinstance(exc, ModelCallError) else ModelCallError(
@@ -135,7 +142,8 @@ class ModelAdapter(ABC):
                 self.limiter.on_rate_limit(error.retry_after_s)
             if not error.is_retryable or attempt >= self.retry.max_attempts:
                 return Completion(error=str(error) or error.kind, error_kind=error.kind, attempts=attempt,
-                                  latency_ms=(time.perf_counter() - started) * 1000.0)
+                                  latency_ms=calling_s * 1000.0,
+                                  queue_ms=(time.perf_counter() - started - calling_s) * 1000.0)
             self.retries_by_kind[error.kind] = self.retries_by_kind.get(error.kind, 0) + 1
             await asyncio.sleep(self.retry.delay_s(attempt, error.retry_after_s))
 

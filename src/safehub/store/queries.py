@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, delete, desc, exists, func, insert, or_, select
+from sqlalchemy import Integer, and_, delete, desc, exists, func, insert, or_, select
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
@@ -15,19 +17,61 @@ from safehub.store.measurements import newest_measurement_id
 from safehub.store.schema import responses, run_summaries, runs, samples, scores, trials
 from safehub.store.search import transcript_facets
 
+# A running run's owner writes a heartbeat every few seconds (engine.writer.HEARTBEAT_S); one this old
+# means the process died or hangs. A dead owner on this host is seen at once, by its PID.
+STALE_AFTER_S = 120.0
+
 
 def get_run(engine: Engine, run_id: str) -> dict:
+    """A run as it stands: see `run_liveness` for its status and counts."""
     with engine.connect() as connection:
         row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
-    if row is None:
-        raise UsageError(f"no run {run_id!r} in this database; `safehub runs` lists them (or pass --db)")
-    return row._asdict()
+        if row is None:
+            raise UsageError(f"no run {run_id!r} in this database; `safehub runs` lists them (or pass --db)")
+        return run_liveness(connection, [row._asdict()])[0]
 
 
 def list_runs(engine: Engine, limit: int = 50) -> list[dict]:
     with engine.connect() as connection:
         rows = connection.execute(select(runs).order_by(desc(runs.c.started_at)).limit(limit))
-        return [row._asdict() for row in rows]
+        return run_liveness(connection, [row._asdict() for row in rows])
+
+
+def run_liveness(connection, rows: list[dict]) -> list[dict]:
+    """Runs as they really stand, read without writing (a read-only store can be read).
+
+    A `running` run whose owning process is gone — its PID dead on this host, or no heartbeat for
+    STALE_AFTER_S — is `interrupted`. A running or failed run's trial and error counts are only stored
+    when it finishes: they are counted from its stored trials instead.
+    """
+    unfinished = [row["id"] for row in rows if row["status"] in ("running", "failed")]
+    stored: dict[str, tuple[int, int]] = {}
+    if unfinished:
+        query = (select(trials.c.run_id, func.count(), func.coalesce(func.sum(func.cast(trials.c.is_error, Integer)), 0))
+                 .where(trials.c.run_id.in_(unfinished)).group_by(trials.c.run_id))
+        stored = {run_id: (int(n), int(errors)) for run_id, n, errors in connection.execute(query)}
+    for row in rows:
+        if row["id"] in stored or row["id"] in unfinished:
+            row["n_trials"], row["n_errors"] = stored.get(row["id"], (0, 0))
+        if row["status"] == "running" and not _is_owner_alive(row):
+            row["status"] = "interrupted"
+    return rows
+
+
+def _is_owner_alive(run: dict) -> bool:
+    last_sign = run.get("heartbeat_at") or run["started_at"]
+    if last_sign.tzinfo is None:  # SQLite returns naive datetimes; they were stored in UTC
+        last_sign = last_sign.replace(tzinfo=timezone.utc)
+    if (datetime.now(timezone.utc) - last_sign).total_seconds() > STALE_AFTER_S:
+        return False
+    if run.get("owner_pid") and run.get("owner_host") == socket.gethostname()[:255]:
+        try:
+            os.kill(run["owner_pid"], 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # alive, someone else's
+            return True
+    return True
 
 
 def _latest_scores():
@@ -247,7 +291,7 @@ def run_summary(engine: Engine, run_id: str) -> dict:
     metrics += judge_corrected(metrics)
     return {
         "run_id": run["id"], "evaluation_id": run["evaluation_id"], "model": run["model_spec"],
-        "status": run["status"], "suites": run["suites"],
+        "status": run["status"], "failure": run.get("failure"), "suites": run["suites"],
         "counts": {"planned": run["n_planned"], "trials": run["n_trials"], "errors": run["n_errors"],
                    "errors_by_kind": run_errors(engine, run_id)},
         "tokens": {"input": run["input_tokens"], "output": run["output_tokens"]},
@@ -261,6 +305,7 @@ def run_trials(engine: Engine, run_id: str, *, limit: int | None = None, offset:
     query = (select(trials.c.id, samples.c.suite, samples.c.sample_id, samples.c.category, trials.c.attack,
                     trials.c.epoch, trials.c.messages, responses.c.text, responses.c.finish_reason,
                     responses.c.error, responses.c.error_kind, responses.c.attempts, responses.c.latency_ms,
+                    responses.c.queue_ms,
                     responses.c.input_tokens, responses.c.output_tokens, responses.c.is_cached,
                     responses.c.first_token_logprobs)
              .select_from(trials.join(responses).join(samples, samples.c.id == trials.c.sample_pk))
@@ -303,7 +348,7 @@ def subcategory_breakdown(engine: Engine, run_id: str) -> list[dict]:
 
 
 # Bump when what a stored summary holds or how a metric is computed changes: older stored copies are recomputed.
-SUMMARY_FORMAT = 4  # 3: self-preservation rates are means of probabilities; 4: graders and corrected rates
+SUMMARY_FORMAT = 5  # 3: self-preservation rates are means of probabilities; 4: graders and corrected rates; 5: failure
 
 
 def _full_summary(engine: Engine, run_id: str) -> dict:

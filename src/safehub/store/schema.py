@@ -63,6 +63,12 @@ runs = Table(
     Column("duration_s", Float, nullable=False, default=0.0),  # summed over sessions, so resume adds up
     # Bumped whenever the run's verdicts change (finish, override, regrade): the summary cache key.
     Column("scores_version", Integer, nullable=False, default=0, server_default="0"),
+    # The process that owns a running run and when it last showed it was alive: a run whose owner died
+    # reads as interrupted (queries.run_liveness). Set on start and on every resume.
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("owner_pid", Integer),
+    Column("owner_host", String(255)),
+    Column("failure", Text),  # why a failed run failed: the store refused a write, or every trial errored
 )
 
 samples = Table(
@@ -106,7 +112,8 @@ responses = Table(
     Column("input_tokens", Integer, nullable=False),
     Column("output_tokens", Integer, nullable=False),
     Column("first_token_logprobs", JSON),
-    Column("latency_ms", Float, nullable=False),
+    Column("latency_ms", Float, nullable=False),  # the model calls alone, every attempt
+    Column("queue_ms", Float),  # waiting to be sent: a concurrency slot, a rate-limit pause, retry backoff
     Column("attempts", Integer, nullable=False),
     Column("error", Text),
     Column("error_kind", String(40)),

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -68,6 +71,7 @@ class TrialRecord:
     error_kind: str | None
     is_cached: bool
     cache_key: str | None = None  # set when this response should be cached
+    queue_ms: float | None = None  # waiting to be sent; latency_ms is the model calls alone
     scores: list[ScoreRecord] = field(default_factory=list)
     # Not stored: what the engine grades in batches just before the write (see engine.grading).
     sample: object | None = None
@@ -90,15 +94,51 @@ def create_evaluation(engine: Engine, config: dict) -> str:
     return evaluation_id
 
 
+def _owner() -> dict:
+    """This process as a run's owner: a reader on this host can tell whether it is still alive."""
+    return {"owner_pid": os.getpid(), "owner_host": socket.gethostname()[:255], "heartbeat_at": now()}
+
+
 def create_run(engine: Engine, *, evaluation_id: str, model_id: int, model_spec: str, suites_info: list[dict],
                settings: dict, n_planned: int) -> str:
     run_id = new_id()
+    started_at = now()
     with engine.begin() as connection:
         connection.execute(insert(runs).values(
             id=run_id, evaluation_id=evaluation_id, model_id=model_id, model_spec=model_spec, suites=suites_info,
-            settings=settings, status="running", started_at=now(), n_planned=n_planned, n_trials=0, n_errors=0,
-            input_tokens=0, output_tokens=0, duration_s=0.0))
+            settings=settings, status="running", started_at=started_at, n_planned=n_planned, n_trials=0, n_errors=0,
+            input_tokens=0, output_tokens=0, duration_s=0.0, **_owner()))
     return run_id
+
+
+def claim_run(engine: Engine, run_id: str) -> None:
+    """Mark a run running again, owned by this process (a resume)."""
+    with engine.begin() as connection:
+        connection.execute(update(runs).where(runs.c.id == run_id).values(status="running", failure=None, **_owner()))
+
+
+def beat(engine: Engine, run_ids: list[str], *, lock_wait_ms: int | None = None) -> None:
+    """This process is still working on these runs (see queries.run_liveness)."""
+    with _transaction(engine, lock_wait_ms) as connection:
+        connection.execute(update(runs).where(runs.c.id.in_(run_ids)).values(heartbeat_at=now()))
+
+
+@contextmanager
+def _transaction(engine: Engine, lock_wait_ms: int | None):
+    """engine.begin(), waiting at most `lock_wait_ms` for SQLite's write lock instead of the connection's
+    busy timeout, so the engine's writer can back off on the event loop rather than block it for 30 s."""
+    with engine.connect() as connection:
+        sqlite = connection.connection.driver_connection if (
+            lock_wait_ms is not None and connection.dialect.name == "sqlite") else None
+        if sqlite is not None:
+            previous_ms = sqlite.execute("PRAGMA busy_timeout").fetchone()[0]
+            sqlite.execute(f"PRAGMA busy_timeout={int(lock_wait_ms)}")
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            if sqlite is not None:
+                sqlite.execute(f"PRAGMA busy_timeout={int(previous_ms)}")
 
 
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode  # json.dumps builds one per call
@@ -153,19 +193,23 @@ def cached_responses(engine: Engine, keys: list[str]) -> dict[str, dict]:
     return found
 
 
-def write_trials(engine: Engine, run_id: str, records: list[TrialRecord]) -> int:
-    """Store a batch in one transaction; a trial already stored is skipped. Returns how many were new."""
+def write_trials(engine: Engine, run_id: str, records: list[TrialRecord], *, lock_wait_ms: int | None = None) -> int:
+    """Store a batch in one transaction; a trial already stored is skipped. Returns how many were new.
+
+    Any other failure raises with nothing of the batch stored (see store.faults for what it means).
+    """
     if not records:
         return 0
     try:
-        with engine.begin() as connection:
+        with _transaction(engine, lock_wait_ms) as connection:
             return _write(connection, run_id, records)
     except IntegrityError:
-        # Another writer stored some of these (two resumes at once): fall back to one at a time.
+        # Another writer stored some of these (two resumes at once, or a commit whose connection dropped
+        # before it was acknowledged and is now retried): fall back to one at a time.
         written = 0
         for record in records:
             try:
-                with engine.begin() as connection:
+                with _transaction(engine, lock_wait_ms) as connection:
                     written += _write(connection, run_id, [record])
             except IntegrityError:
                 continue
@@ -184,8 +228,8 @@ def _write(connection: Connection, run_id: str, records: list[TrialRecord]) -> i
         response_rows.append({
             "trial_id": trial_id, "text": r.text, "finish_reason": r.finish_reason, "input_tokens": r.input_tokens,
             "output_tokens": r.output_tokens, "first_token_logprobs": r.first_token_logprobs,
-            "latency_ms": r.latency_ms, "attempts": r.attempts, "error": r.error, "error_kind": r.error_kind,
-            "is_cached": r.is_cached})
+            "latency_ms": r.latency_ms, "queue_ms": r.queue_ms, "attempts": r.attempts, "error": r.error,
+            "error_kind": r.error_kind, "is_cached": r.is_cached})
         for s in r.scores:
             score_rows.append({"trial_id": trial_id, "grader": s.grader, "grader_version": s.grader_version,
                                "metric": s.metric, "label": s.label, "value": s.value, "explanation": s.explanation,
@@ -202,8 +246,13 @@ def _write(connection: Connection, run_id: str, records: list[TrialRecord]) -> i
     return len(ids)
 
 
-def finish_run(engine: Engine, run_id: str, status: str, session_duration_s: float) -> None:
-    """Recompute the run's counts from its trials (so resumed runs add up), set its status, store its summary."""
+def finish_run(engine: Engine, run_id: str, status: str, session_duration_s: float, *,
+               failure: str | None = None) -> str:
+    """Recompute the run's counts from its trials (so resumed runs add up), set its status, store its summary.
+
+    A run that got through its trials with every one of them an error is `failed`, its `failure` naming the
+    most common error. Returns the status stored.
+    """
     with engine.begin() as connection:
         run = connection.execute(select(runs.c.model_spec, runs.c.duration_s).where(runs.c.id == run_id)).one()
         totals = connection.execute(
@@ -219,12 +268,41 @@ def finish_run(engine: Engine, run_id: str, status: str, session_duration_s: flo
             .where(trials.c.run_id == run_id, responses.c.is_cached.is_(False))).one()
         spec = ModelSpec.parse(run.model_spec)
         cost = estimated_cost_usd(spec.provider, spec.model, int(fresh[0]), int(fresh[1]))
+        if status == "completed" and 0 < int(totals[0]) == int(totals[1]):
+            status, failure = "failed", f"every trial errored; most common: {_most_common_error(connection, run_id)}"
         connection.execute(update(runs).where(runs.c.id == run_id).values(
-            status=status, finished_at=now(), n_trials=int(totals[0]), n_errors=int(totals[1]),
+            status=status, failure=failure, finished_at=now(), n_trials=int(totals[0]), n_errors=int(totals[1]),
             input_tokens=int(totals[2]), output_tokens=int(totals[3]), cost_usd=cost,
             scores_version=runs.c.scores_version + 1,
             duration_s=(run.duration_s or 0.0) + session_duration_s))
     _store_summary(engine, run_id)
+    return status
+
+
+MAX_FAILURE_CHARS = 300
+
+
+def _most_common_error(connection: Connection, run_id: str) -> str:
+    """'KIND: MESSAGE (N of M trials)' for a run's most frequent stored error."""
+    count = func.count().label("n")
+    row = connection.execute(
+        select(responses.c.error_kind, responses.c.error, count)
+        .select_from(trials.join(responses, responses.c.trial_id == trials.c.id))
+        .where(trials.c.run_id == run_id, trials.c.is_error.is_(True))
+        .group_by(responses.c.error_kind, responses.c.error).order_by(count.desc(), responses.c.error).limit(1)).one()
+    total = connection.execute(select(func.count()).select_from(trials).where(trials.c.run_id == run_id)).scalar_one()
+    message = " ".join((row.error or "").split())[:MAX_FAILURE_CHARS]
+    return f"{row.error_kind or 'unknown'}: {message} ({row.n} of {total} trials)"
+
+
+def fail_run(engine: Engine, run_id: str, failure: str, session_duration_s: float, *,
+             lock_wait_ms: int | None = None) -> None:
+    """Mark a run `failed` with the reason, in one small write: the store has just refused one, so this
+    asks for as little as it can (no counts, no summary; readers count a failed run's trials)."""
+    with _transaction(engine, lock_wait_ms) as connection:
+        connection.execute(update(runs).where(runs.c.id == run_id).values(
+            status="failed", failure=failure[:2000], finished_at=now(),
+            duration_s=func.coalesce(runs.c.duration_s, 0.0) + session_duration_s))
 
 
 def _store_summary(engine: Engine, run_id: str) -> None:
