@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from safehub.engine import pending as kept_answers
 from safehub.engine.config import EvalConfig
 from safehub.engine.plan import check_suites, plan_trials
 from safehub.engine.progress import RunProgress
@@ -179,6 +180,7 @@ async def _resume(engine: Engine, run_ids: list[str], progress: RunProgress | No
         await asyncio.to_thread(writes.claim_run, engine, run["id"])
         jobs.append(_job(run["id"], adapter, config, pending, len(planned), len(planned) - len(pending),
                          judges.get((config.judge, config.judge_grader))))
+        jobs[-1].kept = kept_answers.load(run["id"])  # answers the store refused last time: stored, not asked again
         if progress is not None:
             progress.add_run(run["id"], f"{run['id']} {adapter.spec.display}", len(planned),
                              len(planned) - len(pending))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from safehub.engine import pending
 from safehub.engine.plan import PlannedTrial, cache_key
 from safehub.engine.progress import RunProgress
 from safehub.engine.writer import LOCK_WAIT_MS, TrialWriter
@@ -40,6 +41,8 @@ class RunJob:
     judge: object | None = None  # an LLMJudge grading harmful-request trials alongside the refusal grader
     n_planned: int = 0
     n_already: int = 0  # stored before this session (resume)
+    kept: dict = field(default_factory=dict)  # trial key -> an answer the store refused last time (engine.pending)
+    is_kept_served: bool = False  # every kept answer went to the writer: its file can go once the writer closes
     done: int = 0
     errors: int = 0
     tokens: int = 0
@@ -57,12 +60,31 @@ def _record(trial: PlannedTrial, completion: Completion, *, is_cached: bool, key
         sample=trial.sample if completion.error is None else None, completion=completion)
 
 
+async def _serve_kept(job: RunJob, writer: TrialWriter, progress: RunProgress | None) -> list[PlannedTrial]:
+    """Store the answers an earlier session paid for but the store refused; return the trials still to do."""
+    if not job.kept:
+        return job.pending
+    rest = []
+    for trial in job.pending:
+        line = job.kept.get(trial.key)
+        if line is None:
+            rest.append(trial)
+            continue
+        record = pending.record_from(line, trial.sample)
+        await writer.add(job.run_id, record)
+        _count(job, Completion(input_tokens=record.input_tokens, output_tokens=record.output_tokens,
+                               error=record.error, error_kind=record.error_kind), progress)
+    job.is_kept_served = True
+    return rest
+
+
 async def _serve_cache(engine: Engine, job: RunJob, writer: TrialWriter, progress: RunProgress | None) -> list:
-    """Store cached responses straight away; return (trial, key) pairs that still need the model."""
+    """Store kept and cached responses straight away; return (trial, key) pairs that still need the model."""
+    trials = await _serve_kept(job, writer, progress)
     if not job.use_cache:
-        return [(trial, None) for trial in job.pending]
+        return [(trial, None) for trial in trials]
     spec = str(job.adapter.spec)
-    keyed = [(trial, cache_key(spec, trial.messages, _config_for(job, trial), trial.epoch)) for trial in job.pending]
+    keyed = [(trial, cache_key(spec, trial.messages, _config_for(job, trial), trial.epoch)) for trial in trials]
     hits = await asyncio.to_thread(cached_responses, engine, [key for _, key in keyed])
     misses = []
     for trial, key in keyed:
@@ -178,7 +200,10 @@ async def execute_runs(engine: Engine, jobs: list[RunJob], *, progress: RunProgr
     if writer.failure is not None:
         if progress is not None:
             progress.close()
-        await _stop_on_failure(engine, jobs, writer.failure, elapsed_s)
+        await _stop_on_failure(engine, jobs, writer, elapsed_s)
+    for job in jobs:
+        if job.is_kept_served:  # every kept answer is in the store now
+            pending.discard(job.run_id)
     statuses = {}
     for job in jobs:
         status = "completed" if job.n_already + job.done >= job.n_planned else "interrupted"
@@ -188,8 +213,9 @@ async def execute_runs(engine: Engine, jobs: list[RunJob], *, progress: RunProgr
     return statuses
 
 
-async def _stop_on_failure(engine: Engine, jobs: list[RunJob], failure: BaseException, elapsed_s: float) -> None:
+async def _stop_on_failure(engine: Engine, jobs: list[RunJob], writer: TrialWriter, elapsed_s: float) -> None:
     """Mark every run failed with the reason, if the store still takes that one small write, then raise."""
+    failure = writer.failure
     reason = str(failure) if isinstance(failure, StoreWriteError) else f"{type(failure).__name__}: {failure}"
     for job in jobs:
         try:
@@ -198,4 +224,10 @@ async def _stop_on_failure(engine: Engine, jobs: list[RunJob], failure: BaseExce
             pass
     if isinstance(failure, StoreWriteError):
         failure.resume_hint = "safehub run " + " ".join(f"--resume {job.run_id}" for job in jobs)
+        kept = sum(writer.kept.values())
+        if kept:
+            failure.kept_hint = f"{kept} answers it refused are kept in {pending.pending_dir()} for the resume"
+        if writer.keep_error is not None:
+            failure.kept_hint += (f"{'; ' if kept else ''}answers it refused could not be kept either "
+                                  f"({writer.keep_error.strerror or writer.keep_error}) and will be asked again")
     raise failure

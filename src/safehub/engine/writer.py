@@ -10,7 +10,9 @@ A write the store refuses is never dropped silently. A lock held by another proc
 database connection is retried with backoff for up to `store_wait_s`, and while it is, `add` holds
 the workers back so no further model call is paid for; anything else (a full disk, a read-only
 store), or the wait running out, is a `StoreWriteError` in `failure`, `failed` is set and every
-later `add` raises it. The engine then stops the run (engine.runner).
+later `add` raises it. The engine then stops the run (engine.runner). Nothing paid for is thrown away:
+the batch the store refused and every answer added after it are kept on the side (engine.pending) when
+the writer closes, and `--resume` stores them without asking the model again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections import defaultdict
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from safehub.engine import pending
 from safehub.engine.grading import grade_records
 from safehub.store.faults import StoreWriteError, write_fault
 from safehub.store.writes import TrialRecord, beat, write_trials
@@ -46,6 +49,9 @@ class TrialWriter:
         self.written = 0
         self.failure: BaseException | None = None
         self.failed = asyncio.Event()
+        self.kept: dict[str, int] = {}  # run id -> answers the store refused, kept for the resume (engine.pending)
+        self.keep_error: OSError | None = None  # keeping them failed too
+        self._unstored: dict[str, list[TrialRecord]] = defaultdict(list)
         self._buffer: dict[str, list[TrialRecord]] = defaultdict(list)
         self._buffered = 0
         self._is_retrying = False
@@ -61,8 +67,9 @@ class TrialWriter:
 
     async def add(self, run_id: str, record: TrialRecord) -> None:
         """Buffer a finished trial. Waits while the store is behind or refusing writes; raises the
-        writer's failure once it has one (the trial is then not stored)."""
+        writer's failure once it has one (the trial is then kept for the resume, not stored)."""
         if self.failure is not None:
+            self._unstored[run_id].append(record)
             raise self.failure
         self._buffer[run_id].append(record)
         self._buffered += 1
@@ -96,7 +103,12 @@ class TrialWriter:
             return
         if self._buffered:
             batch, self._buffer, self._buffered = self._buffer, defaultdict(list), 0
-            self.written += await self._store(lambda: self._write(batch))
+            try:
+                self.written += await self._store(lambda: self._write(batch))
+            except Exception:  # the store refused it, or grading broke: keep the answers for the resume
+                for run_id, records in batch.items():
+                    self._unstored[run_id].extend(records)
+                raise
         self._drained.set()
 
     def _write(self, batch: dict[str, list[TrialRecord]]) -> int:
@@ -134,8 +146,8 @@ class TrialWriter:
     async def close(self) -> None:
         """Write everything still buffered, then stop. Safe to call after the workers were cancelled.
 
-        After a failure nothing more is tried: the trials still buffered are not stored (a resume asks
-        the model for them again)."""
+        After a failure nothing more is written to the store: the trials it refused and those still
+        buffered are kept on the side for the resume (engine.pending)."""
         self._closed = True
         self._wake.set()
         if self._task is not None:
@@ -144,3 +156,20 @@ class TrialWriter:
             await self.flush()
         except StoreWriteError:
             pass  # kept in `failure`; the engine reports it
+        if self.failure is not None:
+            self._keep_unstored()
+
+    def _keep_unstored(self) -> None:
+        for run_id, records in self._buffer.items():
+            self._unstored[run_id].extend(records)
+        self._buffer, self._buffered = defaultdict(list), 0
+        for run_id, records in self._unstored.items():
+            if not records:
+                continue
+            try:
+                pending.keep(run_id, records)
+            except OSError as exc:  # the cache's disk is full too: say how many answers were lost
+                self.keep_error = exc
+                continue
+            self.kept[run_id] = self.kept.get(run_id, 0) + len(records)
+        self._unstored = defaultdict(list)

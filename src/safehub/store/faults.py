@@ -49,6 +49,7 @@ class StoreWriteError(UsageError):
         self.cause = cause
         self.detail = detail
         self.resume_hint = ""  # set by the engine once it knows which runs to resume
+        self.kept_hint = ""  # set by the engine: where the answers the store refused were kept, if any
         super().__init__(store, cause, detail)
 
     @property
@@ -60,7 +61,9 @@ class StoreWriteError(UsageError):
         # The database's own words only where the cause alone does not say enough.
         detail = f" ({self.detail})" if self.detail and self.cause in ("connection_lost", "unknown") else ""
         resume = f", then finish with: {self.resume_hint}" if self.resume_hint else ""
-        return f"store {self.store} refused a write: {what}{detail}; the trials stored so far are kept; {fix}{resume}"
+        kept = f"; {self.kept_hint}" if self.kept_hint else ""
+        return (f"store {self.store} refused a write: {what}{detail}; the trials stored so far are kept{kept}; "
+                f"{fix}{resume}")
 
 
 def shown_url(engine: Engine) -> str:
