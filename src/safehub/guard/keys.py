@@ -12,9 +12,9 @@ slow check. A key that passed it is remembered by an HMAC of the key under a sec
 first requests with one key share one check. A key that matches no fast entry is a failed attempt
 until scrypt says otherwise: each client address has a token bucket of such attempts
 (`limits.failed_auth`), spent before any scrypt, and an address that has run out gets
-`AuthThrottled` (the guard's 429 with Retry-After) for no hash at all. Checks run one at a time in a
-worker thread, with a bounded queue, so guessing from many addresses costs at most one core and a
-client whose key is already known never waits for it.
+`AuthThrottled` (the guard's 429 with Retry-After) for no hash at all. Checks run one at a time in one
+low-priority worker thread, with a bounded queue, so guessing from many addresses costs at most one
+core, and only what serving leaves; a client whose key is already known never waits for it.
 """
 
 from __future__ import annotations
@@ -24,10 +24,13 @@ import base64
 import hashlib
 import hmac
 import math
+import os
 import re
 import secrets
+import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -70,6 +73,15 @@ def _scrypt_matches(key: str, stored: str) -> bool:
     actual = hashlib.scrypt(key.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
                             dklen=len(expected), maxmem=2**26)
     return hmac.compare_digest(actual, expected)
+
+
+def _lower_priority() -> None:
+    """Run this thread at the lowest CPU priority (Linux: a thread is a task of its own), so a key check only
+    takes CPU the request path leaves."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except (AttributeError, OSError):  # not Linux, or not allowed: the check still runs, at normal priority
+        pass
 
 
 @dataclass
@@ -160,7 +172,8 @@ class ClientTable:
         self._verified: dict[bytes, Client] = {}  # at most one tag per scrypt client: only its key matches its hash
         self._rejected: OrderedDict[bytes, None] = OrderedDict()
         self._checking: dict[bytes, asyncio.Task] = {}
-        self._worker = asyncio.Semaphore(1)
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="safehub-key-check",
+                                          initializer=_lower_priority)
 
     @property
     def is_required(self) -> bool:
@@ -208,9 +221,8 @@ class ClientTable:
 
     async def _check(self, key: str, tag: bytes) -> Client | None:
         try:
-            async with self._worker:
-                found = await asyncio.to_thread(
-                    lambda: next((c for stored, c in self._scrypt if _scrypt_matches(key, stored)), None))
+            found = await asyncio.get_running_loop().run_in_executor(
+                self._worker, lambda: next((c for stored, c in self._scrypt if _scrypt_matches(key, stored)), None))
         finally:
             del self._checking[tag]
         if found is not None:
