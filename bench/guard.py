@@ -251,17 +251,18 @@ def run(args) -> dict:
     return report
 
 
-async def guess_keys(url: str, body: bytes, *, rate: float, max_in_flight: int, timeout_s: float,
+async def guess_keys(url: str, body: bytes, *, rate: float, max_in_flight: int, timeout_s: float, prefix: str,
                      should_stop) -> dict:
-    """Distinct wrong keys from GUESSER_ADDRESS at `rate` per second, open loop, until `should_stop()`; a guess
-    still unanswered then is cancelled and counted as such. Answers are counted by status."""
+    """Distinct wrong keys (`prefix` and a count: a new prefix per round, so no guess repeats an earlier one) from
+    GUESSER_ADDRESS at `rate` per second, open loop, until `should_stop()`; a guess still unanswered then is
+    cancelled and counted as such. Answers are counted by status."""
     statuses: collections.Counter = collections.Counter()
     in_flight: set[asyncio.Task] = set()
     skipped = 0
     connector = aiohttp.TCPConnector(limit=0, local_addr=(GUESSER_ADDRESS, 0))
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s)) as session:
         async def guess(index: int) -> None:
-            headers = {"content-type": "application/json", "authorization": f"Bearer sk-guess-{index:08d}"}
+            headers = {"content-type": "application/json", "authorization": f"Bearer {prefix}{index:08d}"}
             try:
                 async with session.post(url, data=body, headers=headers) as response:
                     await response.read()
@@ -301,10 +302,11 @@ def run_guesser(url: str, body: bytes, settings: dict, stop, results) -> None:
     results.put(report)
 
 
-def legit_beside_guesses(url: str, bodies: list[bytes], args) -> tuple[dict, dict]:
+def legit_beside_guesses(url: str, bodies: list[bytes], args, repeat: int) -> tuple[dict, dict]:
     context = multiprocessing.get_context("spawn")
     stop, results = context.Event(), context.Queue()
-    settings = {"rate": args.guess_rate, "max_in_flight": args.guess_max_in_flight, "timeout_s": args.timeout_s}
+    settings = {"rate": args.guess_rate, "max_in_flight": args.guess_max_in_flight, "timeout_s": args.timeout_s,
+                "prefix": f"sk-guess-{repeat}-"}
     guesser = context.Process(target=run_guesser, args=(url, bodies[0], settings, stop, results), daemon=True)
     guesser.start()
     try:
@@ -349,7 +351,7 @@ def key_guessing(args) -> dict:
                 cpu = [(process_cpu_s(guard.process.pid), sum(process_cpu_s(p) for p in pids), busy_cpu_s())]
                 alone = asyncio.run(drive(url, workload.take(n), **settings))
                 cpu.append((process_cpu_s(guard.process.pid), sum(process_cpu_s(p) for p in pids), busy_cpu_s()))
-                beside, guesses = legit_beside_guesses(url, workload.take(n), args)
+                beside, guesses = legit_beside_guesses(url, workload.take(n), args, repeat)
                 cpu.append((process_cpu_s(guard.process.pid), sum(process_cpu_s(p) for p in pids) + guesses["cpu_s"],
                             busy_cpu_s()))
                 phases = ("alone", "beside_guesses")
