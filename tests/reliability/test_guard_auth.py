@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from safehub.guard.config import ClientConfig
-from safehub.guard.keys import ClientTable, hash_key
+from safehub.guard.keys import ClientTable, FailedAuthLimiter, hash_key
 from safehub.guard.server import running_guard
 from tests.guard.doubles import guard_config, keyword_screens
 
@@ -116,3 +116,11 @@ def test_a_flood_of_wrong_keys_never_makes_a_valid_key_pay_scrypt_again(scrypt_p
     assert asyncio.run(flood()) == ["people", "people"]
     assert scrypt_passwords.count(CHOSEN_KEY.encode()) == 1
     assert len(scrypt_passwords) == 5001
+
+
+def test_an_ipv6_client_cannot_take_a_fresh_address_per_guess():
+    limiter = FailedAuthLimiter(rate_per_s=0.01, burst=3)
+    waits = [limiter.take(f"2001:db8:1:2::{index:x}") for index in range(5)]  # one /64, five addresses
+    assert waits[:3] == [0.0] * 3 and min(waits[3:]) > 0
+    assert limiter.take("2001:db8:1:3::1") == 0.0  # the next /64 is another client
+    assert [limiter.take("192.0.2.1") for _ in range(4)][-1] > 0 and limiter.take("192.0.2.2") == 0.0

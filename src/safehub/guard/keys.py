@@ -23,6 +23,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import math
 import os
 import re
@@ -84,6 +85,16 @@ def _lower_priority() -> None:
         pass
 
 
+def _network_of(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return address
+
+
 @dataclass
 class TokenBucket:
     """`rate_per_s` requests per second on average, up to `burst` at once."""
@@ -122,6 +133,7 @@ class AuthThrottled(Exception):
 
 class FailedAuthLimiter:
     """A token bucket of failed key checks per client address, for the `max_addresses` most recently seen.
+    An IPv6 client is its /64, the block one host is usually given, so it cannot take a new address per guess.
 
     limiter = FailedAuthLimiter(rate_per_s=1.0, burst=10)
     limiter.take("127.0.0.2")   # -> 0.0 while the address has attempts left, else seconds until it has one
@@ -134,6 +146,7 @@ class FailedAuthLimiter:
         self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
 
     def take(self, address: str) -> float:
+        address = _network_of(address)
         bucket = self._buckets.get(address)
         if bucket is None:
             bucket = self._buckets[address] = TokenBucket(self.rate_per_s, self.burst)
@@ -145,7 +158,7 @@ class FailedAuthLimiter:
 
     def refund(self, address: str) -> None:
         """Give back the attempt a check took once the key turned out to be right."""
-        bucket = self._buckets.get(address)
+        bucket = self._buckets.get(_network_of(address))
         if bucket is not None:
             bucket.tokens = min(bucket.burst, bucket.tokens + 1.0)
 
@@ -168,7 +181,7 @@ class ClientTable:
                 self._scrypt.append((config.key_hash, client))
         self.failures = FailedAuthLimiter(failed_auth_per_s, failed_auth_burst)
         self._secret = secrets.token_bytes(32)
-        # HMAC tags under `_secret`: a memory dump shows no key, nor a fast hash to guess a chosen key from
+        # HMAC tags under `_secret`: the table keeps no key, nor an unkeyed fast hash a chosen key could be guessed from
         self._verified: dict[bytes, Client] = {}  # at most one tag per scrypt client: only its key matches its hash
         self._rejected: OrderedDict[bytes, None] = OrderedDict()
         self._checking: dict[bytes, asyncio.Task] = {}
