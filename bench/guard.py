@@ -15,14 +15,25 @@ A closed-loop phase (no pacing) gives each path's saturated throughput, and the 
 Every request carries a prompt sent only once (the screens memoize repeated texts). Screens per second per
 core: `measure_throughput` of the screens package, on its reference workload, per CPU second of one thread.
 Targets (issue 6, reported, never asserted in tests): added p50 <= 2 ms, added p99 <= 10 ms.
+
+    python bench/guard.py --key-guessing                    # writes bench/results/guard_auth.json
+
+Key guessing (issue 15): the guard with one client whose key a person chose (stored as scrypt, the costly
+kind), no screens and no audit, so the figure is the admission path's own. Legitimate clients send
+`--guess-requests` requests at `--guess-legit-rate`/s from 127.0.0.1, first alone, then while a guesser (a
+process of its own) sends distinct wrong keys at `--guess-rate`/s (open loop, at most `--guess-max-in-flight`
+unanswered) from 127.0.0.2; the legitimate p50/p99 of both phases (medians over `--guess-repeats` rounds),
+the guesses' answers and the guard's CPU are reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import datetime as dt
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -47,6 +58,9 @@ from common import (  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = BENCH_DIR / "results" / "guard.json"
+KEY_GUESSING_OUT = BENCH_DIR / "results" / "guard_auth.json"
+CHOSEN_KEY = "correct horse battery staple"  # the legitimate client's key: a person's choice, stored as scrypt
+GUESSER_ADDRESS = "127.0.0.2"  # loopback is a /8: the guesser gets an address of its own
 TARGET_P50_MS, TARGET_P99_MS = 2.0, 10.0
 ANSWER = ("Here is a short, friendly answer with a few practical steps: first check the basics, then try the "
           "simplest fix, and if that does not work, ask someone who has done it before.")
@@ -60,9 +74,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-async def drive(url: str, bodies: list[bytes], *, clients: int, rate: float | None, n: int, timeout_s: float) -> dict:
+async def drive(url: str, bodies: list[bytes], *, clients: int, rate: float | None, n: int, timeout_s: float,
+                key: str | None = None) -> dict:
     """Send `n` requests from `clients` concurrent clients, paced to `rate` per second in total (None: as fast
-    as answers come back). Returns latencies of upstream answers, blocks, errors and the wall time."""
+    as answers come back), with `key` as bearer when given. Returns latencies of upstream answers, blocks,
+    errors and the wall time."""
+    headers = {"content-type": "application/json", **({"authorization": f"Bearer {key}"} if key else {})}
     latencies_ms: list[float] = []
     blocked = errors = 0
     sent = 0
@@ -84,7 +101,7 @@ async def drive(url: str, bodies: list[bytes], *, clients: int, rate: float | No
                 next_at = max(next_at + interval_s, time.perf_counter()) if interval_s else 0.0
                 began = time.perf_counter()
                 try:
-                    async with session.post(url, data=body, headers={"content-type": "application/json"}) as response:
+                    async with session.post(url, data=body, headers=headers) as response:
                         payload = await response.read()
                         status = response.status
                 except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -234,6 +251,142 @@ def run(args) -> dict:
     return report
 
 
+async def guess_keys(url: str, body: bytes, *, rate: float, max_in_flight: int, timeout_s: float, prefix: str,
+                     should_stop) -> dict:
+    """Distinct wrong keys (`prefix` and a count: a new prefix per round, so no guess repeats an earlier one) from
+    GUESSER_ADDRESS at `rate` per second, open loop, until `should_stop()`; a guess still unanswered then is
+    cancelled and counted as such. Answers are counted by status."""
+    statuses: collections.Counter = collections.Counter()
+    in_flight: set[asyncio.Task] = set()
+    skipped = 0
+    connector = aiohttp.TCPConnector(limit=0, local_addr=(GUESSER_ADDRESS, 0))
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s)) as session:
+        async def guess(index: int) -> None:
+            headers = {"content-type": "application/json", "authorization": f"Bearer {prefix}{index:08d}"}
+            try:
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    statuses[str(response.status)] += 1
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                statuses[type(exc).__name__] += 1
+
+        started = time.perf_counter()
+        index = 0
+        while not should_stop():
+            if len(in_flight) < max_in_flight:
+                task = asyncio.create_task(guess(index))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            else:
+                skipped += 1  # the guard is that far behind: the open loop would only pile up more
+            index += 1
+            delay = started + index / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        wall_s = time.perf_counter() - started
+        unanswered = len(in_flight)
+        for task in list(in_flight):
+            task.cancel()
+        await asyncio.gather(*in_flight, return_exceptions=True)
+    return {"offered": index, "sent": index - skipped, "not_sent_over_in_flight_cap": skipped,
+            "unanswered_at_end": unanswered, "statuses": dict(sorted(statuses.items())), "wall_s": round(wall_s, 3),
+            "offered_per_s": round(index / wall_s, 1)}
+
+
+def run_guesser(url: str, body: bytes, settings: dict, stop, results) -> None:
+    """The guesser in a process of its own, as an attacker would be, so its work never delays the legitimate
+    clients' event loop: says "ready", guesses until `stop` is set, then puts its counts and CPU on `results`."""
+    results.put("ready")
+    report = asyncio.run(guess_keys(url, body, should_stop=stop.is_set, **settings))
+    report["cpu_s"] = round(time.process_time(), 2)
+    results.put(report)
+
+
+def legit_beside_guesses(url: str, bodies: list[bytes], args, repeat: int) -> tuple[dict, dict]:
+    context = multiprocessing.get_context("spawn")
+    stop, results = context.Event(), context.Queue()
+    settings = {"rate": args.guess_rate, "max_in_flight": args.guess_max_in_flight, "timeout_s": args.timeout_s,
+                "prefix": f"sk-guess-{repeat}-"}
+    guesser = context.Process(target=run_guesser, args=(url, bodies[0], settings, stop, results), daemon=True)
+    guesser.start()
+    try:
+        if results.get(timeout=60) != "ready":
+            raise RuntimeError("the key guesser did not start")
+        legit = asyncio.run(drive(url, bodies, clients=args.guess_clients, rate=args.guess_legit_rate, n=len(bodies),
+                                  timeout_s=args.timeout_s, key=CHOSEN_KEY))
+    finally:
+        stop.set()
+    try:
+        guesses = results.get(timeout=args.timeout_s + 30)
+    finally:
+        guesser.join(30)
+        if guesser.is_alive():
+            guesser.kill()
+    return legit, guesses
+
+
+def key_guessing(args) -> dict:
+    """Legitimate p50/p99 through the guard alone, then with a key guesser beside it, `--guess-repeats` rounds
+    (see the module docstring); medians over rounds."""
+    from safehub.guard.keys import hash_key
+
+    n = args.guess_requests
+    workload = Workload((1 + 2 * args.guess_repeats) * n)
+    rounds = []
+    with tempfile.TemporaryDirectory(prefix="guard-auth-bench-") as workdir, mock_server(latency_ms=0) as mock_url:
+        config = Path(workdir) / "guard.yaml"
+        config.write_text("\n".join([
+            "models: [mock]", "upstreams:", f"  - spec: openai-compat:mock@{mock_url}", "    max_concurrency: 4096",
+            "rules: {}", "audit: {enabled: false}", "clients:", "  - name: people",
+            f"    key_hash: \"{hash_key(CHOSEN_KEY, 'scrypt')}\""]) + "\n")
+        guard = GuardProcess(config, f"sqlite:///{Path(workdir) / 'audit.db'}")
+        try:
+            url = f"{guard.base_url}/chat/completions"
+            settings = {"clients": args.guess_clients, "rate": args.guess_legit_rate, "n": n,
+                        "timeout_s": args.timeout_s, "key": CHOSEN_KEY}
+            asyncio.run(drive(url, workload.take(n), **settings))  # warm: connections, the key's one scrypt
+            pids = (guard.process.pid, mock_url.pid, os.getpid())
+            for repeat in range(args.guess_repeats):
+                waited_s = wait_for_quiet_machine(args.quiet_wait_s) if args.quiet_wait_s > 0 else 0.0
+                cpu = [(process_cpu_s(guard.process.pid), sum(process_cpu_s(p) for p in pids), busy_cpu_s())]
+                alone = asyncio.run(drive(url, workload.take(n), **settings))
+                cpu.append((process_cpu_s(guard.process.pid), sum(process_cpu_s(p) for p in pids), busy_cpu_s()))
+                beside, guesses = legit_beside_guesses(url, workload.take(n), args, repeat)
+                cpu.append((process_cpu_s(guard.process.pid), sum(process_cpu_s(p) for p in pids) + guesses["cpu_s"],
+                            busy_cpu_s()))
+                phases = ("alone", "beside_guesses")
+                # CPU of other processes in each phase: the machine is shared, so it says how noisy a figure is
+                others = {phase: round(max(0.0, (cpu[i + 1][2] - cpu[i][2]) - (cpu[i + 1][1] - cpu[i][1])), 2)
+                          for i, phase in enumerate(phases)}
+                rounds.append({"repeat": repeat, "legit_alone": alone, "legit_beside_guesses": beside,
+                               "guesses": guesses,
+                               "guard_cpu_s": {phase: round(cpu[i + 1][0] - cpu[i][0], 2) for i, phase in enumerate(phases)},
+                               "others_cpu_s": others, "added_p99_ms": round(beside["p99_ms"] - alone["p99_ms"], 3),
+                               "waited_for_quiet_s": round(waited_s, 1)})
+        finally:
+            guard.stop()
+    medians = {f"legit_{q}_ms": {phase: round(statistics.median(r[f"legit_{phase}"][f"{q}_ms"] for r in rounds), 3)
+                                 for phase in ("alone", "beside_guesses")} for q in ("p50", "p99")}
+    return {"rounds": rounds, **medians, "added_p99_ms": round(statistics.median(r["added_p99_ms"] for r in rounds), 3)}
+
+
+def print_key_guessing(report: dict) -> None:
+    print(f"{'round':<7}{'legitimate':<20}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'answered':>10}{'errors':>8}"
+          f"{'guard cpu s':>13}{'others cpu s':>14}")
+    for r in report["rounds"]:
+        for phase, label in (("alone", "alone"), ("beside_guesses", "beside key guesses")):
+            m = r[f"legit_{phase}"]
+            print(f"{r['repeat']:<7}{label:<20}{m['requests_per_s']:>8.1f}{m['p50_ms']:>9.2f}{m['p99_ms']:>9.2f}"
+                  f"{m['answered']:>10}{m['errors']:>8}{r['guard_cpu_s'][phase]:>13.2f}{r['others_cpu_s'][phase]:>14.2f}")
+        g = r["guesses"]
+        print(f"{r['repeat']:<7}key guesses: {g['offered']} offered at {g['offered_per_s']:.0f}/s from {GUESSER_ADDRESS}, "
+              f"{g['sent']} sent; answers {g['statuses']}; unanswered at the end {g['unanswered_at_end']}")
+    p50, p99 = report["legit_p50_ms"], report["legit_p99_ms"]
+    print(f"legitimate latency beside key guesses (median over rounds): p50 {p50['beside_guesses']:.2f} ms, "
+          f"p99 {p99['beside_guesses']:.2f} ms (alone: p50 {p50['alone']:.2f} ms, p99 {p99['alone']:.2f} ms)")
+    print(f"wrote {report['out']}")
+
+
 def print_table(report: dict) -> None:
     print(f"{'round':<7}{'path':<8}{'req/s':>8}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'answered':>10}{'blocked':>9}"
           f"{'errors':>8}")
@@ -276,11 +429,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet-wait-s", type=float, default=30.0,
                         help="before each round, wait up to this long for other processes to go quiet (0: don't)")
     parser.add_argument("--no-audit", action="store_true", help="run the guard without writing decisions to a store")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--key-guessing", action="store_true",
+                        help=f"measure legitimate latency beside wrong-key guessing instead (writes {KEY_GUESSING_OUT.name})")
+    parser.add_argument("--guess-rate", type=float, default=300.0, help="wrong-key requests per second offered")
+    parser.add_argument("--guess-max-in-flight", type=int, default=2000, help="unanswered guesses at most")
+    parser.add_argument("--guess-requests", type=int, default=1000, help="legitimate requests per phase")
+    parser.add_argument("--guess-legit-rate", type=float, default=100.0, help="legitimate requests per second")
+    parser.add_argument("--guess-clients", type=int, default=20, help="legitimate concurrent clients")
+    parser.add_argument("--guess-repeats", type=int, default=3, help="rounds, each alone then beside guesses")
+    parser.add_argument("--out", type=Path, default=None, help=f"default bench/results/{DEFAULT_OUT.name}")
     args = parser.parse_args(argv)
     if min(args.clients, args.requests, args.repeats) < 1 or args.rate <= 0 or args.screen_seconds <= 0:
         parser.error("--clients, --requests, --repeats, --screen-seconds and --rate must be positive")
+    if min(args.guess_requests, args.guess_clients, args.guess_max_in_flight, args.guess_repeats) < 1 or min(
+            args.guess_rate, args.guess_legit_rate) <= 0:
+        parser.error("--guess-requests, --guess-clients, --guess-max-in-flight, --guess-repeats and the --guess rates "
+                     "must be positive")
     started = dt.datetime.now(dt.timezone.utc)
+    if args.key_guessing:
+        return main_key_guessing(args, started)
+    args.out = args.out or DEFAULT_OUT
     report = {"benchmark": "guard", "date": started.isoformat(timespec="seconds"), "argv": [sys.executable, *sys.argv],
               "versions": versions(), "machine": machine(),
               "settings": {"clients": args.clients, "rate_per_s": args.rate, "requests": args.requests,
@@ -294,6 +462,26 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     write_report(report, args.out, started)
     print_table(report)
+    return 0
+
+
+def main_key_guessing(args, started: dt.datetime) -> int:
+    out = args.out or KEY_GUESSING_OUT
+    report = {"benchmark": "guard_auth", "date": started.isoformat(timespec="seconds"),
+              "argv": [sys.executable, *sys.argv], "versions": versions(), "machine": machine(),
+              "settings": {"guess_rate_per_s": args.guess_rate, "guess_max_in_flight": args.guess_max_in_flight,
+                           "legit_requests": args.guess_requests, "legit_rate_per_s": args.guess_legit_rate,
+                           "legit_clients": args.guess_clients, "repeats": args.guess_repeats,
+                           "legit_key": "scrypt (a chosen key)",
+                           "note": "loopback only; no screens, no audit; mock, guard and load generator share this "
+                                   "machine's cores; guesses come from 127.0.0.2, legitimate clients from 127.0.0.1"}}
+    try:
+        report.update(key_guessing(args))
+    except RuntimeError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    write_report(report, out, started)
+    print_key_guessing(report)
     return 0
 
 

@@ -3,7 +3,7 @@
     python bench/report.py                                   # bench/results/*.json -> bench/RESULTS.md
     python bench/report.py --results /tmp/results --out /tmp/RESULTS.md
 
-Each known result file (engine, grader, hub, guard, guard_screens, guard_effect, peers, resume,
+Each known result file (engine, grader, hub, guard, guard_auth, guard_screens, guard_effect, peers, resume,
 local_model) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
 it is met, what was run, versions and date. A missing file becomes a "not measured" row naming the
 command that writes it; a file that cannot be read becomes a row saying why. Peers that could not be run
@@ -176,6 +176,17 @@ def guard_rows(data: dict) -> list[Row]:
                         times(guard / direct), "-", None, f"closed loop, every screen on; `{command_of(data, 'guard')}`",
                         versions_of(data), date_of(data)))
     return rows
+
+
+def guard_auth_rows(data: dict) -> list[Row]:
+    settings = data.get("settings", {})
+    p50, p99 = data["legit_p50_ms"], data["legit_p99_ms"]
+    return [Row("Guard legitimate p99 beside key guessing", f"{num(p99['beside_guesses'], 2)} ms",
+                f"alone: {num(p99['alone'], 2)} ms (p50 {num(p50['beside_guesses'], 2)} vs {num(p50['alone'], 2)} ms)",
+                f"Δ {p99['beside_guesses'] - p99['alone']:+.2f} ms", "-", None,
+                f"a scrypt-keyed client at {num(settings.get('legit_rate_per_s'), 0)} req/s beside "
+                f"{num(settings.get('guess_rate_per_s'), 0)} wrong-key req/s from another address, median of "
+                f"{len(data.get('rounds', []))} rounds; `{command_of(data, 'guard')}`", versions_of(data), date_of(data))]
 
 
 def guard_screens_rows(data: dict) -> list[Row]:
@@ -420,6 +431,7 @@ SOURCES: tuple[tuple[str, str, Callable[..., list[Row]]], ...] = (
     ("grader", "python bench/grader.py", grader_rows),
     ("hub", "python bench/hub.py", hub_rows),
     ("guard", "python bench/guard.py", guard_rows),
+    ("guard_auth", "python bench/guard.py --key-guessing", guard_auth_rows),
     ("guard_screens", "python bench/guard_screens.py", guard_screens_rows),
     ("guard_effect", "python bench/guard_effect.py --limit 1", guard_effect_rows),
 )

@@ -28,3 +28,19 @@ def test_guard_benchmark_writes_latency_throughput_and_screen_figures(tmp_path):
     if report["has_screens"]:
         assert report["screens"]["screens_per_s_per_core"] > 0
     assert "added latency" in completed.stdout
+
+
+def test_key_guessing_benchmark_measures_legitimate_latency_beside_throttled_guesses(tmp_path):
+    out = tmp_path / "guard_auth.json"
+    completed = subprocess.run([sys.executable, str(REPO / "bench" / "guard.py"), "--key-guessing", "--guess-requests",
+                                "100", "--guess-repeats", "1", "--quiet-wait-s", "0", "--out", str(out)],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(out.read_text())
+    (round_,) = report["rounds"]
+    for phase in ("legit_alone", "legit_beside_guesses"):
+        assert round_[phase]["errors"] == 0 and round_[phase]["answered"] == 100
+    statuses = round_["guesses"]["statuses"]
+    assert set(statuses) <= {"401", "429"} and statuses.get("429", 0) > statuses.get("401", 0)
+    assert report["legit_p99_ms"]["beside_guesses"] > 0
+    assert "legitimate latency beside key guesses" in completed.stdout

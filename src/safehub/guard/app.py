@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from safehub.errors import UsageError
 from safehub.guard.audit import AuditLog
 from safehub.guard.config import GuardConfig
-from safehub.guard.keys import Client, ClientTable
+from safehub.guard.keys import AuthThrottled, Client, ClientTable
 from safehub.guard.metrics import Metrics
 from safehub.guard.policy import Decision, Policy, StreamScreen
 from safehub.guard.routing import Router
@@ -70,7 +70,8 @@ class Gateway:
             screens = load_screens(None if config.rules is None else list(config.rules))
         self.policy = Policy.from_config(config.rules, screens, self.metrics, source)
         self.router = Router(self.upstreams, strategy=config.routing.strategy, metrics=self.metrics)
-        self.clients = ClientTable(config.clients)
+        self.clients = ClientTable(config.clients, failed_auth_per_s=config.limits.failed_auth.requests_per_s,
+                                   failed_auth_burst=config.limits.failed_auth.burst_or_default)
         self.models = set(config.models)
         self.audit: AuditLog | None = None
         if audit is not None:
@@ -204,7 +205,11 @@ class Gateway:
         if scheme.lower() != "bearer" or not key:
             raise RequestError(401, "You didn't provide an API key. Send it as 'Authorization: Bearer KEY'.",
                                code="missing_api_key")
-        client = await self.clients.authenticate(key)
+        try:
+            client = await self.clients.authenticate(key, request.client.host if request.client else "")
+        except AuthThrottled as exc:
+            raise RequestError(429, str(exc), type="requests", code="rate_limit_exceeded",
+                               headers={"retry-after": str(max(1, math.ceil(exc.retry_after_s)))}) from None
         if client is None:
             raise RequestError(401, "Incorrect API key provided.", code="invalid_api_key")
         return client

@@ -87,6 +87,8 @@ class LimitsConfig(_Strict):
     max_request_bytes: int = Field(1024 * 1024, ge=1024)
     max_response_chars: int = Field(1_000_000, ge=1)  # longer answers are cut, finish_reason "length"
     default_max_tokens: int = Field(1024, ge=1)  # when the client sends no max_tokens
+    # wrong API keys per client address, checked before any hash; beyond them the address gets 429
+    failed_auth: RateLimit = Field(default_factory=lambda: RateLimit(requests_per_s=1.0, burst=10))
 
 
 class BreakerConfig(_Strict):
