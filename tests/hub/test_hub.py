@@ -41,6 +41,13 @@ def test_overview_shows_headline_metric_with_interval(store):
     assert cell["name"] == "not_unsafe" and cell["n"] == 4 and cell["low"] <= cell["value"] <= cell["high"]
 
 
+def test_the_runs_api_does_not_say_which_machine_ran_them(store):
+    db_url, run_id = store
+    [run] = hub_client(create_app(db_url)).get("/api/runs").json()
+    assert run["id"] == run_id and run["status"] == "completed"
+    assert not {"owner_pid", "owner_host", "heartbeat_at"} & set(run)  # `safehub runs --json` keeps them, locally
+
+
 def test_transcripts_filter_and_paginate(store):
     db_url, run_id = store
     client = hub_client(create_app(db_url))

@@ -285,7 +285,8 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
 
     @app.get("/api/runs")
     def api_runs(limit: int = 100):
-        return _jsonable(queries.list_runs(engine, min(max(limit, 1), 1000)))
+        return _jsonable([{key: value for key, value in run.items() if key not in queries.OWNER_FIELDS}
+                          for run in queries.list_runs(engine, min(max(limit, 1), 1000))])
 
     @app.get("/api/runs/{run_id}")
     def api_run(run_id: str):

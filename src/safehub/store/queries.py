@@ -31,6 +31,10 @@ def get_run(engine: Engine, run_id: str) -> dict:
         return run_liveness(connection, [row._asdict()])[0]
 
 
+# Which process on which machine ran a run: for `safehub runs` and resume on this machine, never for a page.
+OWNER_FIELDS = ("owner_pid", "owner_host", "heartbeat_at")
+
+
 def list_runs(engine: Engine, limit: int = 50) -> list[dict]:
     with engine.connect() as connection:
         rows = connection.execute(select(runs).order_by(desc(runs.c.started_at)).limit(limit))
