@@ -57,5 +57,5 @@ def _measurement(row) -> dict:
             "labelled_set_sha256": row["labelled_set_sha256"], "n": row["n"],
             "confusion": {"tp": tp, "fn": fn, "fp": fp, "tn": tn},
             "recall": rate("recall", tp, tp + fn), "false_positive_rate": rate("false_positive_rate", fp, fp + tn),
-            "details": dict(row["details"] or {}),
+            "details": dict(row.get("details") or {}),
             "created_at": created_at.isoformat() if hasattr(created_at, "isoformat") else created_at}
