@@ -25,6 +25,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
+from safehub.guard.config import GuardConfig
+from safehub.guard.metrics import Metrics
+from safehub.guard.policy import Policy, Rule
 from safehub.store.guard_measurements import guard_measurements, rate
 
 SHIPPED_CARDS = Path(__file__).parent / "screens"  # <rule>.card.json beside the screens
@@ -46,7 +49,7 @@ class CardRule:
     threshold: float
 
     @classmethod
-    def of(cls, rule) -> CardRule:
+    def of(cls, rule: Rule) -> CardRule:
         """From a policy `Rule` (guard.policy)."""
         return cls(rule.name, rule.screen.stage, str(rule.screen.version), rule.action, float(rule.threshold))
 
@@ -59,14 +62,12 @@ def shipped_rules() -> list[CardRule]:
             for name, screen in sorted(SCREENS.items())]
 
 
-def configured_rules(config, source: str = "guard.yaml") -> list:
+def configured_rules(config: GuardConfig, source: str = "guard.yaml") -> list[Rule]:
     """The rules a guard config screens with (guard.policy `Rule`s), built and checked the way the gateway does.
 
     A rule whose action is `pass` screens nothing and is left out, as the gateway leaves it out.
     """
-    from safehub.guard.app import load_screens
-    from safehub.guard.metrics import Metrics
-    from safehub.guard.policy import Policy
+    from safehub.guard.app import load_screens  # the gateway's own loader; the app module is not needed otherwise
 
     screens = load_screens(None if config.rules is None else list(config.rules))
     policy = Policy.from_config(config.rules, screens, Metrics(), source)

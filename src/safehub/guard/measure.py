@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from safehub.errors import UsageError
+from safehub.guard.policy import Rule
 from safehub.guard.shapes import ROLES
 from safehub.jsontext import TooDeep, parse_json
 
@@ -104,7 +105,7 @@ def read_labelled_traffic(path: Path) -> LabelledTraffic:
     return LabelledTraffic(path.name, hashlib.sha256(data).hexdigest(), lines)
 
 
-def _verdict(rule, line: LabelledLine) -> tuple[bool, bool]:
+def _verdict(rule: Rule, line: LabelledLine) -> tuple[bool, bool]:
     """(is blocked at the rule's threshold, did the screen raise). A raising screen passes, as in the gateway."""
     try:
         result = rule.screen.score_input(line.messages) if line.answer is None else \
@@ -114,7 +115,7 @@ def _verdict(rule, line: LabelledLine) -> tuple[bool, bool]:
     return result.score >= rule.threshold, False
 
 
-def measure_rules(rules: list, traffic: LabelledTraffic) -> list[dict]:
+def measure_rules(rules: list[Rule], traffic: LabelledTraffic) -> list[dict]:
     """One measurement per rule that has lines on its side (input: requests, output: answers), rows for the store."""
     measured = []
     for rule in rules:
@@ -134,7 +135,7 @@ def measure_rules(rules: list, traffic: LabelledTraffic) -> list[dict]:
     return measured
 
 
-def pick_rules(rules: list, name: str | None, source: str) -> list:
+def pick_rules(rules: list[Rule], name: str | None, source: str) -> list[Rule]:
     """All the configured rules, or the one named by --rule."""
     if name is None:
         return rules
@@ -145,7 +146,7 @@ def pick_rules(rules: list, name: str | None, source: str) -> list:
     return chosen
 
 
-def nothing_to_measure(rules: list, traffic: LabelledTraffic) -> str:
+def nothing_to_measure(rules: list[Rule], traffic: LabelledTraffic) -> str:
     """Why no rule could be measured: which side each rule reads and what the file holds."""
     answers = sum(line.answer is not None for line in traffic.lines)
     stages = sorted({rule.screen.stage for rule in rules}) or ["no"]
