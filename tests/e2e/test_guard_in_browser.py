@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from tests.e2e.browsing import inspect, table_rows
-from tests.e2e.conftest import GUARD_REQUESTS, HOSTILE
+from tests.e2e.conftest import GUARD_LABELS, GUARD_REQUESTS, HOSTILE
 
 
 def test_guard_page_charts_rates_and_shows_logged_text_as_text(hub_page, hub_url):
@@ -49,3 +49,19 @@ def test_exported_guard_page_opens_from_file_without_any_logged_text(export_page
     assert page.locator("main form").count() == 0
     assert not inspect(page)["problems"]
     assert not watch.problems()
+
+
+def test_guard_card_lists_each_screen_and_the_stored_measurement_as_text(hub_page, hub_url, export_page, export_dir):
+    for page, watch, address in ((*hub_page, f"{hub_url}/guard"), (*export_page, (export_dir / "guard.html").as_uri())):
+        page.goto(address)
+        card = page.locator("main section.guard-card")
+        assert "at its default threshold" in card.locator("p.note").first.inner_text()
+        assert card.locator("h3").first.is_visible()
+        measured = table_rows(page, "labelled traffic")
+        assert len(measured) == 1 and measured[0]["labelled traffic"].startswith(GUARD_LABELS)
+        recall = measured[0]["recall [95% interval]"]
+        assert recall.endswith("n=1") and "[" in recall  # one request should be blocked: n and its interval
+        assert measured[0]["false positives [95% interval]"].endswith("n=1")
+        assert page.locator("main section.guard-card img").count() == 0  # the file name stayed text
+        assert not inspect(page)["problems"]
+        assert not watch.problems()

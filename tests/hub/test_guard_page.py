@@ -15,6 +15,7 @@ from sqlalchemy import delete
 
 from safehub.guard.audit import AuditLog
 from safehub.guard.keys import hash_key
+from safehub.guard.screens import SCREENS
 from safehub.guard.server import running_guard
 from safehub.hub.app import create_app
 from safehub.hub.export import export_hub
@@ -22,8 +23,10 @@ from safehub.hub.guard_view import BadQuery, parse_filters
 from safehub.stats import wilson_interval
 from safehub.store.db import connect
 from safehub.store.guard import LATENCY_BIN_RATIO, LATENCY_BINS, DecisionRollup, guard_summary, latency_quantile, quantile_ranks
+from safehub.store.guard_measurements import add_guard_measurements
 from safehub.store.schema import guard_decisions
 from tests.guard.doubles import JAILBREAK, guard_config, keyword_screens
+from tests.guard.test_guard_card import CARDS, FIXTURE
 from tests.hub.browser_form import hub_client
 from tests.store.test_store import pg_database, store_url  # noqa: F401  (fixtures: SQLite and PostgreSQL)
 
@@ -285,6 +288,59 @@ def test_export_writes_guard_page_and_json_with_relative_links_and_no_message_te
     for text in (guard_page, json.dumps(exported)):
         assert "guard-xss" not in text  # message text is never exported
     assert "<form" not in guard_page and "?rule=" not in guard_page  # no filters in a static copy
+
+
+HOSTILE_LABELS = "<script>alert('card-xss')</script>.jsonl"
+
+
+def measure_by_hand(url: str) -> None:
+    """Two measurements of harmful_request, as `safehub guard measure` stores them; the newer one named with markup."""
+    engine = connect(url)
+    for name, (tp, fn, fp, tn) in (("older.jsonl", (1, 1, 0, 2)), (HOSTILE_LABELS, (9, 1, 2, 38))):
+        add_guard_measurements(engine, [{"rule": "harmful_request", "stage": "input", "screen_version": "v-older",
+                                         "threshold": 0.7, "action": "block", "labelled_set": name,
+                                         "labelled_set_sha256": "ab" * 32, "tp": tp, "fn": fn, "fp": fp, "tn": tn}])
+    engine.dispose()
+
+
+def test_guard_card_shows_every_screen_at_its_default_threshold_with_card_sets_and_measurements(store):
+    measure_by_hand(store)
+    client = hub_client(create_app(store, guard_cards=CARDS))
+    card = {entry["rule"]: entry for entry in client.get("/api/guard").json()["card"]}
+    assert set(card) == set(SCREENS)
+    entry = card["harmful_request"]
+    threshold = SCREENS["harmful_request"].threshold
+    assert entry["threshold"] == threshold and entry["card"]["file"] == "harmful_request.card.json"
+    held_out = FIXTURE["sets"][0]["scores"]
+    assert_rate(entry["sets"][0]["recall"], sum(s >= threshold for s in held_out["block"]), len(held_out["block"]))
+    assert_rate(entry["sets"][0]["false_positive_rate"], sum(s >= threshold for s in held_out["pass"]),
+                len(held_out["pass"]))
+    assert [m["labelled_set"] for m in entry["measurements"]] == [HOSTILE_LABELS, "older.jsonl"]  # newest first
+    assert_rate(entry["measurements"][0]["recall"], 9, 10)
+    assert_rate(entry["measurements"][0]["false_positive_rate"], 2, 40)
+    assert entry["measurements"][0]["is_current"] is False and entry["measurements"][0]["threshold"] == 0.7
+    assert not any(card[rule]["is_measured"] for rule in SCREENS if rule != "harmful_request")
+
+    page = client.get("/guard").text
+    assert "Guard card" in page and "this hub does not know which" in page and "at its default threshold" in page
+    assert page.count("Not measured:") == len(SCREENS) - 1
+    low, high = wilson_interval(9, 10)
+    assert f"0.900 <span class=\"interval\">[{low:.3f}, {high:.3f}] n=10</span>" in page
+    assert "fixture-requests" in page and "test fixture &lt;b&gt;seen&lt;/b&gt;" in page
+    assert "<script>alert('card-xss')" not in page and "&lt;script&gt;alert(" in page
+    assert "v-older (older)" in page
+
+
+def test_export_carries_the_guard_card_on_the_page_and_in_its_json(store, tmp_path):
+    measure_by_hand(store)
+    out = tmp_path / "site"
+    export_hub(connect(store), out, guard_cards=CARDS)
+    page = (out / "guard.html").read_text()
+    assert "Guard card" in page and "fixture-requests" in page and "older.jsonl" in page
+    assert "<script>alert('card-xss')" not in page
+    card = {entry["rule"]: entry for entry in json.loads((out / "api/guard.json").read_text())["card"]}
+    assert card["harmful_request"]["sets"][0]["set"] == "fixture-requests"
+    assert len(card["harmful_request"]["measurements"]) == 2 and not card["known_attack"]["is_measured"]
 
 
 def test_rollup_reads_only_new_decisions_and_starts_over_when_rows_disappear(store):

@@ -64,9 +64,11 @@ def _jsonable(value):
 
 
 def create_app(db: str | None = None, *, token: str | None = None, is_loopback: bool = True, host: str | None = None,
-               port: int | None = None, allow_hosts: tuple[str, ...] | list[str] = ()) -> FastAPI:
+               port: int | None = None, allow_hosts: tuple[str, ...] | list[str] = (),
+               guard_cards: Path | None = None) -> FastAPI:
     """The hub over the store at `db`, answering to loopback names and `host` on `port` (any port when None)
-    and to `allow_hosts` on any port; `token` is the hub token that writes need off loopback."""
+    and to `allow_hosts` on any port; `token` is the hub token that writes need off loopback. The guard page's
+    card reads the screens' card files from `guard_cards` (default: the shipped ones)."""
     host_names = HostNames.listening_on(host, port, allow_hosts)
     form_token = secrets.token_urlsafe(32)  # per process: a page of an earlier hub, or of another site, has none
     engine = connect(db, for_reading=True)  # a read-only store is served read-only; overrides are then refused
@@ -265,7 +267,8 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
                    bucket: str | None) -> dict:
         filters = guard_view.parse_filters(rule=rule, since=since, until=until, last=last, bucket=bucket)
         # Logged user text is private: a hub reachable off loopback (token or not) never shows it.
-        return guard_view.guard_view(engine, guard_rollup, filters, include_text=is_loopback)
+        return guard_view.guard_view(engine, guard_rollup, filters, include_text=is_loopback,
+                                     cards_dir=guard_cards or guard_view.SHIPPED_CARDS)
 
     @app.get("/guard", response_class=HTMLResponse)
     def guard_page(request: Request, rule: str | None = None, since: str | None = None, until: str | None = None,

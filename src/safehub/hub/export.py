@@ -40,9 +40,10 @@ PATHS = {"overview": "index.html", "static": "static/{}", "category": "categorie
 
 
 class Exporter:
-    def __init__(self, engine: Engine, out: Path):
+    def __init__(self, engine: Engine, out: Path, guard_cards: Path | None = None):
         self.engine = engine
         self.out = out
+        self.guard_cards = guard_cards or guard_view.SHIPPED_CARDS  # the screens' card files the guard page reads
         self.env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(default=True))
         self.env.globals["agreement_interval"] = agreement_interval
         self.files = 0
@@ -134,7 +135,7 @@ class Exporter:
     def _export_guard(self) -> None:
         """Every decision, without message text: an export is meant to be published."""
         data = guard_view.guard_view(self.engine, DecisionRollup(self.engine), guard_view.GuardFilters(),
-                                     include_text=False)
+                                     include_text=False, cards_dir=self.guard_cards)
         self._page("guard.html", "guard.html", data=data, charts=charts.guard_charts(data["summary"], guard_view.bucket_label),
                    label=guard_view.bucket_label, ms=guard_view.format_ms)
         self._write("api/guard.json", json.dumps(_jsonable(data)))
@@ -167,14 +168,15 @@ STAGING = ".safehub-export-"
 REPLACED = ".safehub-replaced-"
 
 
-def export_hub(engine: Engine, out: Path) -> int:
+def export_hub(engine: Engine, out: Path, *, guard_cards: Path | None = None) -> int:
     """Write the static hub into `out` (created if needed); returns the number of files written.
 
     All or nothing: the pages are written into a staging folder and only then moved into place, so a
     full disk, a read-only folder or a crash never leaves a half-written export, and the previous one
     stays whole. A new folder is staged beside `out` and renamed; an existing one (perhaps a mount point,
     or in a folder this user cannot write) is staged inside it and its entries swapped, keeping what the
-    export does not write (a CNAME, a .git).
+    export does not write (a CNAME, a .git). The guard page's card reads the screens' card files from `guard_cards`
+    (default: the shipped ones).
     """
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a folder")
@@ -184,18 +186,18 @@ def export_hub(engine: Engine, out: Path) -> int:
     try:
         for leftover in ours:
             shutil.rmtree(leftover)
-        return _export_into(engine, out) if out.exists() else _export_new(engine, out)
+        return _export_into(engine, out, guard_cards) if out.exists() else _export_new(engine, out, guard_cards)
     except OSError as exc:
         raise UsageError(f"--out {out}: cannot write the export ({_reason(exc)}); nothing was changed there: "
                          "pick a writable folder with free space") from None
 
 
-def _export_new(engine: Engine, out: Path) -> int:
+def _export_new(engine: Engine, out: Path, guard_cards: Path | None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}{STAGING}{secrets.token_hex(4)}"
     staging.mkdir()
     try:
-        files = Exporter(engine, staging).export()
+        files = Exporter(engine, staging, guard_cards).export()
         staging.rename(out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -203,12 +205,12 @@ def _export_new(engine: Engine, out: Path) -> int:
     return files
 
 
-def _export_into(engine: Engine, out: Path) -> int:
+def _export_into(engine: Engine, out: Path, guard_cards: Path | None) -> int:
     token = secrets.token_hex(4)
     staging, replaced = out / f"{STAGING}{token}", out / f"{REPLACED}{token}"
     staging.mkdir()
     try:
-        files = Exporter(engine, staging).export()
+        files = Exporter(engine, staging, guard_cards).export()
         replaced.mkdir()
         _swap_in(staging, out, replaced)
     finally:

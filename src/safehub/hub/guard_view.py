@@ -3,6 +3,11 @@
     filters = parse_filters(rule="persona_jailbreak", last="7d")      # BadQuery (HTTP 400) on bad input
     data = guard_view(engine, DecisionRollup(engine), filters)        # what /guard renders and /api/guard returns
 
+The page also carries the guard card (`data["card"]`, guard.card): every registered screen at its default threshold,
+with the figures of its shipped card file and every measurement `safehub guard measure` stored here. The hub does
+not know which guard.yaml an operator runs, so it shows the defaults and says so; `safehub guard card --config` shows
+a config's own thresholds.
+
 Windows are whole UTC hours (the rollup's unit): `since` rounds down to its hour, `until` up.
 Message text appears only if the guard was told to log it (`audit.log_text`), only in the served
 hub (never in the static export, which is meant to be published), and always escaped by the template.
@@ -14,10 +19,12 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
+from safehub.guard.card import SHIPPED_CARDS, guard_card, shipped_rules
 from safehub.store.guard import (
     BUCKET_SIZES,
     HOUR_FORMAT,
@@ -94,8 +101,10 @@ def parse_filters(*, rule: str | None = None, since: str | None = None, until: s
     return GuardFilters(rule=rule, since=first, until=end, bucket=bucket)
 
 
-def guard_view(engine: Engine, rollup: DecisionRollup, filters: GuardFilters, *, include_text: bool = True) -> dict:
-    """The page's data: rates over time, per rule, per upstream, failovers and errors, the newest blocks and flags."""
+def guard_view(engine: Engine, rollup: DecisionRollup, filters: GuardFilters, *, include_text: bool = True,
+               cards_dir: Path = SHIPPED_CARDS) -> dict:
+    """The page's data: rates over time, per rule, per upstream, failovers and errors, the newest blocks and flags,
+    and the guard card (every screen's measured recall and false-positive rate, whatever the filters)."""
     rollup.refresh()
     rules = known_rules(rollup)
     if filters.rule is not None and filters.rule not in rules:
@@ -116,7 +125,8 @@ def guard_view(engine: Engine, rollup: DecisionRollup, filters: GuardFilters, *,
             "bucket_sizes": list(BUCKET_SIZES), "has_decisions": rollup.absorbed > 0, "summary": summary,
             "span": decision_span(engine, since=filters.since, until=filters.until) if summary else None,
             "samples": samples, "is_text_shown": include_text,
-            "latency_bin_percent": round((LATENCY_BIN_RATIO - 1) * 100)}
+            "latency_bin_percent": round((LATENCY_BIN_RATIO - 1) * 100),
+            "card": guard_card(shipped_rules(), engine, cards_dir)}
 
 
 def _sample(row: dict, include_text: bool) -> dict:

@@ -213,3 +213,28 @@ grader_measurements = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_grader_measurements_grader", "grader", "grader_version", "question"),
 )
+
+# A guard screen measured on an operator's labelled traffic (`safehub guard measure`, see guard/measure.py), one row
+# per rule: positive = the line should be blocked. tp/fn/fp/tn at `threshold`; recall = tp / (tp + fn),
+# false_positive_rate = fp / (fp + tn). `details` holds the intervals, the guard config's name and screen errors.
+guard_measurements = Table(
+    "guard_measurements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule", String(100), nullable=False),  # the guard.yaml rule name, e.g. harmful_request
+    Column("stage", String(20), nullable=False),  # input | output
+    Column("screen_version", String(100), nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("action", String(20), nullable=False),  # block | flag, as configured when measured
+    Column("labelled_set", String(200), nullable=False),  # the labels file's name
+    Column("labelled_set_sha256", String(64), nullable=False),  # of the file's bytes
+    Column("n", Integer, nullable=False),
+    Column("tp", Integer, nullable=False),
+    Column("fn", Integer, nullable=False),
+    Column("fp", Integer, nullable=False),
+    Column("tn", Integer, nullable=False),
+    Column("recall", Float),  # None without lines that should be blocked
+    Column("false_positive_rate", Float),  # None without lines that should pass
+    Column("details", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_guard_measurements_rule", "rule", "id"),
+)
