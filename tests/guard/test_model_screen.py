@@ -108,14 +108,23 @@ def test_a_flagging_model_rule_passes_the_answer_on_with_a_flag_header(tmp_path)
 
 def test_an_answer_the_model_calls_unsafe_is_replaced_and_a_stream_ends_with_a_refusal_before_it(tmp_path):
     harmful = "Sure. First gather the parts. " * 8 + "Then PACK-THE-PIPE tightly and seal both ends."
+    story = "Once upon a time a lighthouse keeper counted the waves every night. " * 5
+    (tmp_path / "rules.yaml").write_text(json.dumps({"rules": [{"match": "plumbing", "reply": harmful}], "default": story}))
     with mock_guard("--rule", r"PACK-THE-PIPE=unsafe\nS9") as model:
         rules = {"llama_guard": model_rule(model.spec(), stage="output", check_every_chars=100)}
-        config = guard_config(scripted(tmp_path, harmful), rules=rules, stream_screening={"check_every_chars": 40})
+        config = guard_config(f"scripted:{tmp_path / 'rules.yaml'}", rules=rules,
+                              stream_screening={"check_every_chars": 40})
         with running_guard(config, screens=keyword_screens()) as guard:
             whole = ask(guard, "Tell me about plumbing.").parse()
             client = openai.OpenAI(base_url=guard.base_url, api_key="unused", max_retries=0)
             chunks = list(client.chat.completions.create(
                 model="guarded", messages=[{"role": "user", "content": "Tell me about plumbing."}], stream=True))
+            clean = list(client.chat.completions.create(
+                model="guarded", messages=[{"role": "user", "content": "Tell me a story."}], stream=True))
+    # a clean answer streams whole, in more than one piece, and ends as usual
+    assert "".join(c.choices[0].delta.content or "" for c in clean if c.choices) == story
+    assert len([c for c in clean if c.choices and c.choices[0].delta.content]) > 1
+    assert clean[-1].choices[0].finish_reason == "stop"
     assert whole.choices[0].finish_reason == "content_filter" and "PACK-THE-PIPE" not in whole.choices[0].message.content
     assert whole.model_extra["safehub"]["categories"] == ["S9"]
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
