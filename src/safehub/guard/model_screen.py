@@ -36,7 +36,7 @@ from safehub.classifiers.llama_guard_format import VERDICT_MAX_TOKENS, guard_con
 from safehub.errors import UsageError
 from safehub.guard.config import BreakerConfig, ModelScreenConfig, RuleConfig, UpstreamConfig
 from safehub.guard.metrics import Metrics
-from safehub.guard.policy import Decision
+from safehub.guard.policy import Decision, StreamScreen
 from safehub.guard.screens.base import Screen
 from safehub.guard.upstreams import CircuitBreaker, Upstream, UpstreamError
 from safehub.models.base import GenerateConfig
@@ -287,8 +287,8 @@ class TieredStream:
     blocks, text is released only once the model has passed it, so a blocked answer never leaks past the last
     clean verdict. Verdicts land in the fast screens' decision, which the gateway audits."""
 
-    def __init__(self, inner, tier: ModelTier, messages: list[dict]):
-        self.inner = inner  # a policy.StreamScreen
+    def __init__(self, inner: StreamScreen, tier: ModelTier, messages: list[dict]):
+        self.inner = inner
         self.tier = tier
         self.messages = messages
         self.check_every = min(s.config.check_every_chars for s in tier.output_screens)
