@@ -156,15 +156,16 @@ class MockURL(str):
 
 
 @contextlib.contextmanager
-def mock_server(latency_ms: float = 0, *, startup_timeout_s: float = 30.0, python: str = sys.executable,
-                **options: object) -> Iterator[MockURL]:
+def mock_server(latency_ms: float | None = 0, *, startup_timeout_s: float = 30.0, python: str = sys.executable,
+                module: str = "safehub.testing.mock_openai", **options: object) -> Iterator[MockURL]:
     """Run the loopback mock in its own process; yield its base URL (`http://127.0.0.1:PORT/v1`).
 
     Extra keyword options become mock flags: `fault_rate=0.3` -> `--fault-rate 0.3`, `record_arrivals=True`
     -> `--record-arrivals`. The process is stopped on exit, also when the body raises. The URL's `.pid`
-    is the server's process id.
+    is the server's process id. `module="safehub.testing.mock_llama_guard"` (with `latency_ms=None`, its
+    latency flag being `delay_ms`) runs the Llama Guard mock instead.
     """
-    command = [python, "-m", "safehub.testing.mock_openai", "--port", "0", "--latency-ms", str(latency_ms)]
+    command = [python, "-m", module, "--port", "0"] + ([] if latency_ms is None else ["--latency-ms", str(latency_ms)])
     for name, value in options.items():
         flag = "--" + name.replace("_", "-")
         if value is True:

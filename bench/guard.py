@@ -24,6 +24,11 @@ kind), no screens and no audit, so the figure is the admission path's own. Legit
 process of its own) sends distinct wrong keys at `--guess-rate`/s (open loop, at most `--guess-max-in-flight`
 unanswered) from 127.0.0.2; the legitimate p50/p99 of both phases (medians over `--guess-repeats` rounds),
 the guesses' answers and the guard's CPU are reported.
+
+    python bench/guard.py --model-tier                      # writes bench/results/guard_model_tier.json
+
+The second tier (issue 16): the latency one model rule adds, asked about every request, against the loopback Llama
+Guard mock, and model screens per second; see bench/guard_model_tier.py.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ from common import (  # noqa: E402
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = BENCH_DIR / "results" / "guard.json"
 KEY_GUESSING_OUT = BENCH_DIR / "results" / "guard_auth.json"
+MODEL_TIER_OUT = BENCH_DIR / "results" / "guard_model_tier.json"
 CHOSEN_KEY = "correct horse battery staple"  # the legitimate client's key: a person's choice, stored as scrypt
 GUESSER_ADDRESS = "127.0.0.2"  # loopback is a /8: the guesser gets an address of its own
 TARGET_P50_MS, TARGET_P99_MS = 2.0, 10.0
@@ -437,6 +443,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guess-legit-rate", type=float, default=100.0, help="legitimate requests per second")
     parser.add_argument("--guess-clients", type=int, default=20, help="legitimate concurrent clients")
     parser.add_argument("--guess-repeats", type=int, default=3, help="rounds, each alone then beside guesses")
+    parser.add_argument("--model-tier", action="store_true",
+                        help=f"measure the model tier against the Llama Guard mock instead (writes {MODEL_TIER_OUT.name})")
+    parser.add_argument("--guard-model-delay-ms", type=float, default=0.0,
+                        help="--model-tier: the mock guard model's own latency (0: the tier's cost alone)")
     parser.add_argument("--out", type=Path, default=None, help=f"default bench/results/{DEFAULT_OUT.name}")
     args = parser.parse_args(argv)
     if min(args.clients, args.requests, args.repeats) < 1 or args.rate <= 0 or args.screen_seconds <= 0:
@@ -446,8 +456,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--guess-requests, --guess-clients, --guess-max-in-flight, --guess-repeats and the --guess rates "
                      "must be positive")
     started = dt.datetime.now(dt.timezone.utc)
+    if args.guard_model_delay_ms < 0:
+        parser.error("--guard-model-delay-ms must be 0 or more")
     if args.key_guessing:
         return main_key_guessing(args, started)
+    if args.model_tier:
+        return main_model_tier(args, started)
     args.out = args.out or DEFAULT_OUT
     report = {"benchmark": "guard", "date": started.isoformat(timespec="seconds"), "argv": [sys.executable, *sys.argv],
               "versions": versions(), "machine": machine(),
@@ -482,6 +496,29 @@ def main_key_guessing(args, started: dt.datetime) -> int:
         return 1
     write_report(report, out, started)
     print_key_guessing(report)
+    return 0
+
+
+def main_model_tier(args, started: dt.datetime) -> int:
+    import guard_model_tier
+
+    out = args.out or MODEL_TIER_OUT
+    report = {"benchmark": "guard_model_tier", "date": started.isoformat(timespec="seconds"),
+              "argv": [sys.executable, *sys.argv], "versions": versions(), "machine": machine(),
+              "settings": {"clients": args.clients, "rate_per_s": args.rate, "requests": args.requests,
+                           "repeats": args.repeats, "guard_model_delay_ms": args.guard_model_delay_ms,
+                           "note": "loopback only; upstream mock, Llama Guard mock, two guards and the load generator "
+                                   "share this machine's cores; added latency = model-tier guard percentile - "
+                                   "gateway-alone guard percentile; one model rule, input stage, every request"}}
+    warmup_n, saturation_n = min(400, args.requests), max(args.clients, args.requests // 2)
+    workload = Workload(2 * warmup_n + 2 * args.repeats * args.requests + saturation_n)
+    try:
+        report.update(guard_model_tier.run(args, drive, percentile, workload))
+    except RuntimeError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    write_report(report, out, started)
+    guard_model_tier.print_report(report)
     return 0
 
 

@@ -3,8 +3,8 @@
     python bench/report.py                                   # bench/results/*.json -> bench/RESULTS.md
     python bench/report.py --results /tmp/results --out /tmp/RESULTS.md
 
-Each known result file (engine, grader, hub, guard, guard_auth, guard_screens, guard_effect, peers, resume,
-local_model) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
+Each known result file (engine, grader, hub, guard, guard_auth, guard_model_tier, guard_screens, guard_effect,
+peers, resume, local_model) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
 it is met, what was run, versions and date. A missing file becomes a "not measured" row naming the
 command that writes it; a file that cannot be read becomes a row saying why. Peers that could not be run
 are listed with their reason. The output depends only on the input files (no clock), so the same results
@@ -187,6 +187,25 @@ def guard_auth_rows(data: dict) -> list[Row]:
                 f"a scrypt-keyed client at {num(settings.get('legit_rate_per_s'), 0)} req/s beside "
                 f"{num(settings.get('guess_rate_per_s'), 0)} wrong-key req/s from another address, median of "
                 f"{len(data.get('rounds', []))} rounds; `{command_of(data, 'guard')}`", versions_of(data), date_of(data))]
+
+
+def guard_model_tier_rows(data: dict) -> list[Row]:
+    settings = data.get("settings", {})
+    call = data["model_call_ms"]
+    what = (f"one model rule asked about every request (input stage) against the loopback Llama Guard mock "
+            f"(delay {num(settings.get('guard_model_delay_ms'), 0)} ms), {settings.get('clients', '-')} clients at "
+            f"{num(settings.get('rate_per_s'), 0)} req/s, {num(settings.get('requests'), 0)} requests per path, "
+            f"median of {len(data.get('rounds', []))} rounds; `{command_of(data, 'guard')}`")
+    rows = [Row(f"Guard model tier added latency, {percentile}", f"+{num(data['added_ms'][percentile], 2)} ms",
+                f"the model call itself: {num(call[percentile], 2)} ms (n={num(call['n'], 0)})", "-", "-", None, what,
+                versions_of(data), date_of(data)) for percentile in ("p50", "p99")]
+    per_core = data.get("model_screens_per_s_per_core")
+    rows.append(Row("Guard model screens per second", f"{num(data['saturated']['requests_per_s'])} /s saturated",
+                    f"per core of the guard's own CPU: {num(per_core)} /s "
+                    f"({num(data.get('model_screen_cpu_ms_per_call'), 2)} ms per call)", "-", "-", None,
+                    f"closed loop, one model call per request; `{command_of(data, 'guard')}`", versions_of(data),
+                    date_of(data)))
+    return rows
 
 
 def guard_screens_rows(data: dict) -> list[Row]:
@@ -432,6 +451,7 @@ SOURCES: tuple[tuple[str, str, Callable[..., list[Row]]], ...] = (
     ("hub", "python bench/hub.py", hub_rows),
     ("guard", "python bench/guard.py", guard_rows),
     ("guard_auth", "python bench/guard.py --key-guessing", guard_auth_rows),
+    ("guard_model_tier", "python bench/guard.py --model-tier", guard_model_tier_rows),
     ("guard_screens", "python bench/guard_screens.py", guard_screens_rows),
     ("guard_effect", "python bench/guard_effect.py --limit 1", guard_effect_rows),
 )

@@ -44,3 +44,20 @@ def test_key_guessing_benchmark_measures_legitimate_latency_beside_throttled_gue
     assert set(statuses) <= {"401", "429"} and statuses.get("429", 0) > statuses.get("401", 0)
     assert report["legit_p99_ms"]["beside_guesses"] > 0
     assert "legitimate latency beside key guesses" in completed.stdout
+
+
+def test_model_tier_benchmark_measures_the_latency_a_model_rule_adds_and_model_screens_per_second(tmp_path):
+    out = tmp_path / "guard_model_tier.json"
+    completed = subprocess.run([sys.executable, str(REPO / "bench" / "guard.py"), "--model-tier", "--requests", "100",
+                                "--clients", "20", "--rate", "100", "--repeats", "1", "--quiet-wait-s", "0",
+                                "--out", str(out)], capture_output=True, text=True, timeout=180)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    report = json.loads(out.read_text())
+    (round_,) = report["rounds"]
+    for path in ("gateway", "tier"):
+        assert round_[path]["errors"] == 0 and round_[path]["answered"] == 100
+    assert report["model_call_ms"]["n"] == 100  # every paced request through the tier asked the model once
+    assert 0 < report["model_call_ms"]["p50"] <= report["model_call_ms"]["p99"]
+    assert set(report["added_ms"]) == {"p50", "p99"}
+    assert report["saturated"]["requests_per_s"] > 0
+    assert "model tier added latency" in completed.stdout and "model screens per second" in completed.stdout

@@ -33,6 +33,7 @@ from safehub.guard.audit import AuditLog
 from safehub.guard.config import GuardConfig
 from safehub.guard.keys import AuthThrottled, Client, ClientTable
 from safehub.guard.metrics import Metrics
+from safehub.guard.model_screen import ModelTier, TieredStream, unsure_screen_names
 from safehub.guard.policy import Decision, Policy, StreamScreen
 from safehub.guard.routing import Router
 from safehub.guard.screens.base import Screen
@@ -67,8 +68,10 @@ class Gateway:
             except UsageError as exc:
                 raise UsageError(f"{source}: upstreams[{index}].spec: {exc}") from None
         if screens is None:
-            screens = load_screens(None if config.rules is None else list(config.rules))
+            screens = load_screens(None if config.rules is None else [*config.rules, *unsure_screen_names(config.rules)])
         self.policy = Policy.from_config(config.rules, screens, self.metrics, source)
+        self.model_tier = ModelTier.from_config(config.rules, screens, self.metrics, breaker=config.breaker,
+                                                source=source)
         self.router = Router(self.upstreams, strategy=config.routing.strategy, metrics=self.metrics)
         self.clients = ClientTable(config.clients, failed_auth_per_s=config.limits.failed_auth.requests_per_s,
                                    failed_auth_burst=config.limits.failed_auth.burst_or_default)
@@ -81,6 +84,7 @@ class Gateway:
 
     def describe(self) -> str:
         rules = [f"{r.name}={r.action}@{r.threshold:g}" for r in self.policy.input_rules + self.policy.output_rules]
+        rules += self.model_tier.describe()
         return (f"models {', '.join(sorted(self.models))}; upstreams {', '.join(u.name for u in self.upstreams)}; "
                 f"rules {', '.join(rules) or 'none'}")
 
@@ -108,6 +112,7 @@ class Gateway:
                     check.cancel()
                 for upstream in self.upstreams:
                     await upstream.aclose()
+                await self.model_tier.aclose()
                 if self.audit is not None:
                     await asyncio.to_thread(self.audit.close)
 
@@ -263,6 +268,8 @@ class Gateway:
         request_id = "chatcmpl-" + os.urandom(12).hex()
         created = int(time.time())
         verdict = self.policy.screen_input(chat.messages)
+        if self.model_tier.input_screens:
+            verdict = await self.model_tier.screen_input(chat.messages, verdict)
         self.policy.count(verdict)
         if verdict.action == "block":
             self._audit(client, chat, request_id, verdict, None, started, 200)
@@ -290,6 +297,8 @@ class Gateway:
         if len(text) > self.config.limits.max_response_chars:
             text, finish_reason = text[: self.config.limits.max_response_chars], "length"
         answer = self.policy.screen_output(chat.messages, text) if self.policy.output_rules else None
+        if self.model_tier.output_screens:
+            answer = await self.model_tier.screen_output(chat.messages, text, answer or Decision("output"))
         safehub = None
         if answer is not None:
             self.policy.count(answer)
@@ -336,6 +345,7 @@ class Gateway:
         writer = ChunkWriter(request_id, created, chat.model)
         stream = routed.result
         screen = StreamScreen(self.policy, chat.messages, check_every=self.config.stream_screening.check_every_chars)
+        tiered = TieredStream(screen, self.model_tier, chat.messages) if self.model_tier.output_screens else None
         limit = self.config.limits.max_response_chars
         sent = 0
         finish_reason = None
@@ -343,7 +353,7 @@ class Gateway:
         yield writer.role()
         try:
             async for piece in stream:
-                release, blocked = screen.feed(piece)
+                release, blocked = screen.feed(piece) if tiered is None else await tiered.feed(piece)
                 if release:
                     release = release[: limit - sent]
                     sent += len(release)
@@ -354,7 +364,7 @@ class Gateway:
                     finish_reason = "length"
                     break
             else:
-                release, blocked = screen.finish()
+                release, blocked = screen.finish() if tiered is None else await tiered.finish()
                 if release:
                     release = release[: limit - sent]
                     sent += len(release)
@@ -375,9 +385,9 @@ class Gateway:
         if chat.include_usage:
             yield writer.usage(stream.usage or Usage())
         yield ChunkWriter.DONE
-        self.metrics.overhead.observe(opened_overhead_s + screen.screen_ms / 1000.0)
+        self.metrics.overhead.observe(opened_overhead_s + (tiered or screen).screen_ms / 1000.0)
         self._audit(client, chat, request_id, verdict, routed.upstream.name, started, 200, attempts=routed.attempts)
-        if self.policy.output_rules:
+        if self.policy.output_rules or tiered is not None:
             self.policy.count(screen.decision)
             self._audit(client, chat, request_id, screen.decision, routed.upstream.name, started, 200,
                         attempts=routed.attempts, text=screen.text)
@@ -393,6 +403,8 @@ class Gateway:
                    "scores": {rule: round(score, 4) for rule, score in decision.scores.items()}}
         if decision.flagged:
             details["flagged"] = [rule for rule, _ in decision.flagged]
+        if decision.model_screens:  # verdicts, categories, latency: no text, so audited without log_text too
+            details["model_screens"] = decision.model_screens
         if self._log_text:  # the screens' notes quote the text, so they follow the same switch
             details["messages"] = chat.messages
             if text is not None:

@@ -8,6 +8,9 @@
     rules:                               # per screen: block | flag | pass above a threshold
       persona_jailbreak: {action: block, threshold: 0.5}
       harmful_output: {action: block, threshold: 0.5}
+      llama_guard:                       # a model rule: any spec answering in Llama Guard's format
+        action: block
+        model: {spec: "openai-compat:llama-guard3@http://127.0.0.1:8000/v1", stage: input, timeout_s: 2}
     clients:                             # optional; without it no key is asked for (loopback only)
       - name: team-a
         key_hash: "sha256:..."           # from `safehub guard hash-key`
@@ -38,6 +41,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _check_provider(value: str) -> str:
+    from safehub.models.registry import ADAPTERS
+
+    try:
+        parsed = ModelSpec.parse(value)
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
+    if parsed.provider not in ADAPTERS:
+        raise ValueError(f"unknown provider {parsed.provider!r}; known: {', '.join(sorted(ADAPTERS))}")
+    return value
+
+
 class UpstreamConfig(_Strict):
     spec: str
     weight: float = Field(1.0, ge=0.0)  # share of first tries under `routing: weighted`
@@ -47,20 +62,41 @@ class UpstreamConfig(_Strict):
     @field_validator("spec")
     @classmethod
     def _known_provider(cls, value: str) -> str:
-        from safehub.models.registry import ADAPTERS
+        return _check_provider(value)
 
-        try:
-            parsed = ModelSpec.parse(value)
-        except UsageError as exc:
-            raise ValueError(str(exc)) from None
-        if parsed.provider not in ADAPTERS:
-            raise ValueError(f"unknown provider {parsed.provider!r}; known: {', '.join(sorted(ADAPTERS))}")
-        return value
+
+class UnsureConfig(_Strict):
+    screen: str  # a fast screen's rule name
+    band: float = Field(gt=0.0, le=1.0)  # "unsure": its score within this distance of its threshold
+
+
+class ModelScreenConfig(_Strict):
+    """The second tier: a model spec that answers in Llama Guard's format (safe / unsafe + category codes)."""
+
+    spec: str
+    stage: Literal["input", "output", "both"] | None = None  # None: only_when_unsure's screen's stage, else both
+    only_when_unsure: UnsureConfig | None = None  # None: ask the model about every request (or answer)
+    timeout_s: float = Field(5.0, gt=0.0, le=600.0)  # the whole call, waiting for a free slot included
+    on_error: Literal["fail_open", "fail_closed"] = "fail_open"  # timeout, HTTP error or unreadable reply
+    max_concurrency: int = Field(64, ge=1, le=100_000)  # calls in flight to the model; more wait (within timeout_s)
+    check_every_chars: int = Field(1000, ge=1)  # streamed answers: asked each time this much new text arrived
+
+    @field_validator("spec")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        return _check_provider(value)
 
 
 class RuleConfig(_Strict):
     action: Action = "block"
     threshold: float | None = Field(None, ge=0.0, le=1.0)  # None: the screen's own tested operating point
+    model: ModelScreenConfig | None = None  # a model rule (named freely) rather than a shipped screen
+
+    @model_validator(mode="after")
+    def _no_threshold_for_a_model(self) -> RuleConfig:
+        if self.model is not None and self.threshold is not None:
+            raise ValueError("a model rule has no threshold (its verdict is safe or unsafe): remove 'threshold'")
+        return self
 
 
 class RateLimit(_Strict):

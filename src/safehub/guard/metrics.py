@@ -59,6 +59,8 @@ class Metrics:
         self.failovers: Counter[tuple[str, str]] = Counter()  # (upstream that failed, error kind)
         self.upstream_errors: Counter[tuple[str, str]] = Counter()
         self.screen_errors: Counter[str] = Counter()
+        self.model_screen_calls: Counter[tuple[str, str]] = Counter()  # (model rule, verdict: safe|unsafe|error)
+        self.model_screen_latency: dict[str, Histogram] = {}
         self.upstream_latency: dict[str, Histogram] = {}
         self.overhead = Histogram(OVERHEAD_BUCKETS_S)  # the guard's own time, upstream wait excluded
         self.breaker_states: Callable[[], dict[str, str]] = dict
@@ -71,6 +73,12 @@ class Metrics:
         histogram = self.upstream_latency.get(upstream)
         if histogram is None:
             histogram = self.upstream_latency[upstream] = Histogram(LATENCY_BUCKETS_S)
+        histogram.observe(seconds)
+
+    def observe_model_screen(self, rule: str, seconds: float) -> None:
+        histogram = self.model_screen_latency.get(rule)
+        if histogram is None:
+            histogram = self.model_screen_latency[rule] = Histogram(LATENCY_BUCKETS_S)
         histogram.observe(seconds)
 
     def render(self) -> str:
@@ -98,6 +106,13 @@ class Metrics:
         family("safehub_guard_screen_errors_total", "counter", "Screens that raised (the request was let through).")
         for rule, n in sorted(self.screen_errors.items()):
             lines.append(f"safehub_guard_screen_errors_total{{{_labels(rule=rule)}}} {n}")
+        family("safehub_guard_model_screen_calls_total", "counter",
+               "Model screen verdicts, by rule and verdict (error: timeout, HTTP error, open circuit, unreadable reply).")
+        for (rule, verdict), n in sorted(self.model_screen_calls.items()):
+            lines.append(f"safehub_guard_model_screen_calls_total{{{_labels(rule=rule, verdict=verdict)}}} {n}")
+        family("safehub_guard_model_screen_latency_seconds", "histogram", "Model screen call latency, by rule.")
+        for rule, histogram in sorted(self.model_screen_latency.items()):
+            lines.extend(histogram.lines("safehub_guard_model_screen_latency_seconds", _labels(rule=rule)))
         family("safehub_guard_upstream_latency_seconds", "histogram",
                "Upstream call latency (streams: until the first chunk), successful calls.")
         for upstream, histogram in sorted(self.upstream_latency.items()):

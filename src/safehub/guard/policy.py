@@ -43,9 +43,14 @@ class Decision:
     flagged: list[tuple[str, float]] = field(default_factory=list)
     details: dict[str, str] = field(default_factory=dict)  # the screens' own notes (audited with log_text only)
     screen_ms: float = 0.0
+    model_screens: dict[str, dict] = field(default_factory=dict)  # model rule -> verdict, categories, latency_ms
 
     def safehub(self) -> dict:
-        return {"stage": self.stage, "rule": self.rule, "score": _round(self.score), "action": self.action}
+        shown = {"stage": self.stage, "rule": self.rule, "score": _round(self.score), "action": self.action}
+        verdict = self.model_screens.get(self.rule) if self.action != "pass" else None
+        if verdict is not None:  # a model rule decided: say what it found
+            shown.update(verdict=verdict["verdict"], categories=verdict["categories"])
+        return shown
 
     def flag_header(self) -> str:
         return ", ".join(f"{rule}={score:.3f}" for rule, score in self.flagged)
@@ -74,6 +79,8 @@ class Policy:
             return cls([Rule(screen, "block", _default_threshold(screen)) for screen in screens.values()], metrics)
         built = []
         for name, rule in rules.items():
+            if rule.model is not None:  # a model rule: the gateway's ModelTier asks it
+                continue
             if name not in screens:
                 known = ", ".join(sorted(screens)) or "none"
                 raise UsageError(f"{source}: rules.{name}: unknown rule; known: {known}")

@@ -2,6 +2,8 @@
 
     python -m safehub.testing.mock_llama_guard --port 0 --rule 'pipe bomb=unsafe\\nS9' --default safe
     # prints "listening on http://127.0.0.1:PORT/v1"; GET /requests lists the request bodies received
+    python -m safehub.testing.mock_llama_guard --port 0 --delay-ms 50     # a slow guard
+    python -m safehub.testing.mock_llama_guard --port 0 --status 500      # a broken one
 
     async with serve_mock_llama_guard([("pipe bomb", "unsafe\\nS9")]) as server:   # in a test's event loop
         grader = LlamaGuardGrader(server.spec())
@@ -11,12 +13,14 @@ Like vLLM, llama.cpp server or Ollama serving Llama Guard 3, it applies the guar
 takes the plain conversation and answers HTTP 400 to what that template rejects: a role other than user or
 assistant, or turns that do not alternate from a user turn. The reply is that of the first rule whose pattern is
 found in the conversation, else the default; a reply longer than the request's `max_tokens` is cut there with
-finish_reason "length", as a real server does.
+finish_reason "length", as a real server does. `delay_ms` holds every answer back that long (a guard model's
+latency); `status` answers every request with that HTTP error instead (each is still counted in `requests`).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -37,6 +41,8 @@ class MockGuard:
     default: str = "safe"
     base_url: str = ""
     requests: list[dict] = field(default_factory=list)
+    delay_ms: float = 0.0
+    status: int = 200
 
     def spec(self, model: str = "llama-guard3") -> str:
         return f"openai-compat:{model}@{self.base_url}"
@@ -62,6 +68,11 @@ async def chat_completions(request: web.Request) -> web.Response:
     guard = request.app[GUARD]
     body = await request.json()
     guard.requests.append(body)
+    if guard.delay_ms:
+        await asyncio.sleep(guard.delay_ms / 1000.0)
+    if guard.status != 200:
+        return web.json_response({"error": {"message": f"mock guard answers HTTP {guard.status}", "type": "server_error",
+                                            "code": guard.status}}, status=guard.status)
     messages = body.get("messages")
     problem = _template_problem(messages)
     if problem is not None:  # vLLM's answer when the chat template raises
@@ -97,9 +108,11 @@ def build_app(guard: MockGuard) -> web.Application:
 
 @asynccontextmanager
 async def serve_mock_llama_guard(rules: Sequence[tuple[str, str]] = (), default: str = "safe", *,
-                                 host: str = "127.0.0.1") -> AsyncIterator[MockGuard]:
+                                 host: str = "127.0.0.1", delay_ms: float = 0.0,
+                                 status: int = 200) -> AsyncIterator[MockGuard]:
     """Serve on a free loopback port in the running event loop until the block ends."""
-    guard = MockGuard([(re.compile(pattern), reply) for pattern, reply in rules], default)
+    guard = MockGuard([(re.compile(pattern), reply) for pattern, reply in rules], default, delay_ms=delay_ms,
+                      status=status)
     runner = web.AppRunner(build_app(guard), access_log=None)
     await runner.setup()
     try:
@@ -118,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rule", action="append", default=[], metavar="REGEX=REPLY",
                         help="reply REPLY (\\n for a new line) when REGEX is found in the conversation; repeatable")
     parser.add_argument("--default", default="safe", help="the reply when no rule matches")
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="hold every answer back this long")
+    parser.add_argument("--status", type=int, default=200, help="answer every request with this HTTP status instead")
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the mock serves loopback only")
@@ -127,7 +142,9 @@ def main(argv: list[str] | None = None) -> None:
         if not is_split:
             parser.error(f"--rule {rule!r}: write REGEX=REPLY")
         rules.append((re.compile(pattern), reply.replace("\\n", "\n")))
-    guard = MockGuard(rules, args.default.replace("\\n", "\n"))
+    if args.delay_ms < 0 or not 200 <= args.status <= 599:
+        parser.error("--delay-ms must be 0 or more and --status an HTTP status (200..599)")
+    guard = MockGuard(rules, args.default.replace("\\n", "\n"), delay_ms=args.delay_ms, status=args.status)
 
     serve_forever(build_app(guard), args.host, args.port)
 
