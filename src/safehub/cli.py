@@ -723,14 +723,22 @@ def guard_card(config: Annotated[Path, typer.Option("--config", help="guard.yaml
                ) -> None:
     """Each rule's screen at its configured threshold: recall and false-positive rate, n and 95% intervals, on every
     labelled set it was measured on (its card file) and on traffic stored by `safehub guard measure`."""
-    from safehub.guard.card import SHIPPED_CARDS, CardRule, configured_rules, guard_card
+    from safehub.guard.card import (
+        SHIPPED_CARDS,
+        CardRule,
+        configured_model_screens,
+        configured_rules,
+        guard_card,
+        model_card_rules,
+    )
     from safehub.guard.config import load_config
     from safehub.store.db import connect
 
     if cards is not None and not cards.is_dir():
         raise UsageError(f"--cards {cards}: not a folder; give the folder holding <rule>.card.json files")
     loaded = load_config(config)
-    rules = [CardRule.of(rule) for rule in configured_rules(loaded, config.name)]
+    rules = [CardRule.of(rule) for rule in configured_rules(loaded, config.name)] + \
+        model_card_rules(configured_model_screens(loaded, config.name))
     entries = guard_card(rules, connect(db or loaded.db, for_reading=True), cards or SHIPPED_CARDS)
     screening = {entry["rule"] for entry in entries}
     idle = [name for name in (loaded.rules or {}) if name not in screening]  # action pass: the gateway skips them
@@ -751,18 +759,32 @@ def guard_measure(config: Annotated[Path, typer.Option("--config", help="guard.y
                   as_json: Annotated[bool, typer.Option("--json", help="The stored measurements as JSON.")] = False,
                   ) -> None:
     """Measure the configured screens on your own labelled traffic; print and store recall and false-positive rate."""
-    from safehub.guard.card import configured_rules
+    from safehub.guard.card import configured_model_screens, configured_rules
     from safehub.guard.config import load_config
-    from safehub.guard.measure import measure_rules, nothing_to_measure, pick_rules, read_labelled_traffic
+    from safehub.guard.measure import (
+        measure_model_screens,
+        measure_rules,
+        nothing_to_measure,
+        pick_rules,
+        read_labelled_traffic,
+    )
     from safehub.store.db import connect
     from safehub.store.guard_measurements import add_guard_measurements
 
     loaded = load_config(config)
-    rules = pick_rules(configured_rules(loaded, config.name), rule, config.name)
+    tier = configured_model_screens(loaded, config.name)
+    rules, models = pick_rules(configured_rules(loaded, config.name), tier.screens, rule, config.name)
     traffic = read_labelled_traffic(labels)
-    measured = measure_rules(rules, traffic)
+
+    async def ask_models() -> list[dict]:
+        try:
+            return await measure_model_screens(models, traffic)
+        finally:
+            await tier.aclose()
+
+    measured = measure_rules(rules, traffic) + (asyncio.run(ask_models()) if models else [])
     if not measured:
-        raise UsageError(nothing_to_measure(rules, traffic))
+        raise UsageError(nothing_to_measure(rules, models, traffic))
     stored = add_guard_measurements(connect(db or loaded.db), measured)
     if as_json:
         out.print_json(data=_json_safe(stored))
@@ -775,10 +797,13 @@ def guard_measure(config: Annotated[Path, typer.Option("--config", help="guard.y
                       _rate_text(m["recall"]), str(m["recall"]["n"]), _rate_text(m["false_positive_rate"]),
                       str(m["false_positive_rate"]["n"]), "{tp} / {fn} / {fp} / {tn}".format(**m["confusion"]))
     out.print(table)
-    skipped = [r.name for r in rules if r.name not in {m["rule"] for m in stored}]
+    skipped = [name for name in [r.name for r in rules] + [s.rule for s in models] if name not in {m["rule"] for m in stored}]
     errors = sum(m["details"].get("screen_errors", 0) for m in stored)
+    model_errors = sum(m["details"].get("model_errors", 0) for m in stored)
     out.print(f"stored {len(stored)} measurements" + (f"; no lines for {', '.join(skipped)}" if skipped else "")
-              + (f"; {errors} screen errors counted as pass" if errors else ""), markup=False)
+              + (f"; {errors} screen errors counted as pass" if errors else "")
+              + (f"; {model_errors} model errors counted per the rule's on_error" if model_errors else ""),
+              markup=False)
 
 
 @app.command()

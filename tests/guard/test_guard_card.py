@@ -216,3 +216,34 @@ def test_the_card_shows_a_broken_card_file_in_place_of_its_figures(tmp_path, con
     result = safehub("guard", "card", "--config", str(config), "--cards", str(tmp_path), "--db", db_url)
     assert result.returncode == 0, result.stderr
     assert "card file unreadable: harmful_request.card.json: not a readable JSON card" in " ".join(result.stdout.split())
+
+
+def test_a_model_rule_is_measured_by_asking_its_model_and_shown_on_the_card(tmp_path, labels, db_url):
+    """An operator's Llama Guard behind a model rule: `guard measure` asks it about every line of each stage it
+    screens, and the card lists the rule with those figures (no card file can describe an operator's model)."""
+    from tests.conftest import run_mock_server
+
+    with run_mock_server("--rule", "pipe bomb=unsafe\\nS9", "--rule", "ransomware=unsafe\\nS14", "--rule",
+                         "Step 1: get a steel pipe=unsafe\\nS9", module="safehub.testing.mock_llama_guard") as model:
+        path = tmp_path / "guard.yaml"
+        path.write_text(CONFIG.replace("  known_attack: {action: pass}\n", f"""  known_attack: {{action: pass}}
+  llama_guard:
+    action: block
+    model: {{spec: "{model.spec('llama-guard3')}", on_error: fail_closed}}
+"""))
+        measured = safehub("guard", "measure", "--config", str(path), "--labels", str(labels), "--rule", "llama_guard",
+                           "--db", db_url, "--json")
+        asked = len(json.loads(__import__("urllib.request").request.urlopen(f"{model.root}/requests").read()))
+    assert measured.returncode == 0, measured.stderr
+    rows = {row["stage"]: row for row in measured.json()}
+    # Requests: the pipe bomb and the ransomware are unsafe to the model, the meth request under a persona is not.
+    assert rows["input"]["confusion"] == {"tp": 2, "fn": 1, "fp": 0, "tn": 2}
+    assert rows["output"]["confusion"] == {"tp": 1, "fn": 0, "fp": 1, "tn": 1}  # its request names the pipe bomb
+    assert rows["input"]["screen_version"].startswith("model openai-compat:llama-guard3@")
+    assert asked == len(REQUESTS) + len(ANSWERS)
+
+    card = safehub("guard", "card", "--config", str(path), "--db", db_url, "--json").json()
+    entries = {(entry["rule"], entry["stage"]): entry for entry in card["rules"]}
+    assert entries[("llama_guard", "input")]["is_measured"] and entries[("llama_guard", "output")]["is_measured"]
+    assert entries[("llama_guard", "input")]["measurements"][0]["recall"]["n"] == 3
+    assert "llama_guard" not in card["rules_not_screening"]

@@ -27,10 +27,17 @@ from sqlalchemy.engine import Engine
 from safehub.errors import UsageError
 from safehub.guard.config import GuardConfig
 from safehub.guard.metrics import Metrics
+from safehub.guard.model_screen import ModelScreen, ModelTier
 from safehub.guard.policy import Policy, Rule
 from safehub.store.guard_measurements import guard_measurements, rate
 
 SHIPPED_CARDS = Path(__file__).parent / "screens"  # <rule>.card.json beside the screens
+MODEL_THRESHOLD = 0.5  # a model rule's verdict: 1 unsafe, 0 safe
+
+
+def model_version(screen: ModelScreen) -> str:
+    """What a model rule's figures belong to: its model (credentials redacted) and what it does on an error."""
+    return f"model {screen.spec_display} ({screen.config.on_error})"
 _SET_TEXT = ("set", "source", "version", "licence", "url", "label")
 
 
@@ -53,6 +60,12 @@ class CardRule:
         """From a policy `Rule` (guard.policy)."""
         return cls(rule.name, rule.screen.stage, str(rule.screen.version), rule.action, float(rule.threshold))
 
+    @classmethod
+    def of_model(cls, screen: ModelScreen, stage: str) -> CardRule:
+        """A model rule at one stage: its verdict scores 1 (unsafe) or 0 (safe), so it acts at 0.5. Measured only by
+        `guard measure` against the model itself: no card file can describe an operator's model."""
+        return cls(screen.rule, stage, model_version(screen), screen.action, MODEL_THRESHOLD)
+
 
 def shipped_rules() -> list[CardRule]:
     """Every registered screen at its default threshold, blocking: the guard a config without `rules:` runs."""
@@ -72,6 +85,21 @@ def configured_rules(config: GuardConfig, source: str = "guard.yaml") -> list[Ru
     screens = load_screens(None if config.rules is None else list(config.rules))
     policy = Policy.from_config(config.rules, screens, Metrics(), source)
     return policy.input_rules + policy.output_rules
+
+
+def configured_model_screens(config: GuardConfig, source: str = "guard.yaml") -> ModelTier:
+    """The config's model rules (the second tier), built as the gateway builds them; close with `await tier.aclose()`.
+    Building opens no connection: a model is only called by `guard measure`."""
+    from safehub.guard.app import load_screens
+
+    screens = load_screens(None if config.rules is None else list(config.rules))
+    return ModelTier.from_config(config.rules, screens, Metrics(), breaker=config.breaker, source=source)
+
+
+def model_card_rules(tier: ModelTier) -> list[CardRule]:
+    """One card entry per model rule and stage it screens (action pass screens nothing and is left out)."""
+    return [CardRule.of_model(screen, stage) for screen in tier.screens if screen.action != "pass"
+            for stage in sorted(screen.stages)]
 
 
 def figures_at(block_scores: list[float], pass_scores: list[float], threshold: float) -> dict:
@@ -152,7 +180,8 @@ def screen_card(rule: CardRule, engine: Engine | None = None, cards_dir: Path = 
                          for card_set in card["sets"]]
     if engine is not None:
         entry["measurements"] = [{**measurement, "is_current": measurement["screen_version"] == rule.version}
-                                 for measurement in guard_measurements(engine, rule.rule)]
+                                 for measurement in guard_measurements(engine, rule.rule)
+                                 if measurement["stage"] == rule.stage]  # a model rule may screen both stages
     entry["is_measured"] = bool(entry["sets"] or entry["measurements"])
     return entry
 

@@ -16,11 +16,13 @@ counted. The whole file is checked before any screen runs: bad input is one Usag
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from safehub.errors import UsageError
+from safehub.guard.model_screen import ModelScreen
 from safehub.guard.policy import Rule
 from safehub.guard.shapes import ROLES
 from safehub.jsontext import TooDeep, parse_json
@@ -135,21 +137,64 @@ def measure_rules(rules: list[Rule], traffic: LabelledTraffic) -> list[dict]:
     return measured
 
 
-def pick_rules(rules: list[Rule], name: str | None, source: str) -> list[Rule]:
-    """All the configured rules, or the one named by --rule."""
+async def measure_model_screens(screens: list[ModelScreen], traffic: LabelledTraffic) -> list[dict]:
+    """The same measurement for model rules, asking the model about each line of each stage it screens.
+
+    A model error (timeout, HTTP error, unreadable reply) blocks under fail_closed and passes under fail_open, as
+    in the gateway, and is counted in the details. Calls run concurrently, up to the rule's max_concurrency.
+    """
+    from safehub.guard.card import MODEL_THRESHOLD, model_version
+    from safehub.guard.model_screen import input_conversation, output_conversation
+
+    measured = []
+    for screen in screens:
+        if screen.action == "pass":
+            continue
+        limit = asyncio.Semaphore(screen.config.max_concurrency)
+
+        async def classify(line: LabelledLine, screen: ModelScreen = screen, limit=limit):
+            conversation = input_conversation(line.messages) if line.answer is None else \
+                output_conversation(line.messages, line.answer)
+            async with limit:
+                return await screen.classify(conversation)
+
+        for stage in sorted(screen.stages):
+            side = [line for line in traffic.lines if (line.answer is None) == (stage == "input")]
+            if not side:
+                continue
+            verdicts = await asyncio.gather(*(classify(line) for line in side))
+            counts = {"tp": 0, "fn": 0, "fp": 0, "tn": 0}
+            for line, verdict in zip(side, verdicts, strict=True):
+                is_blocked = verdict.is_unsafe  # unsafe, or an error under fail_closed
+                key = ("tp" if is_blocked else "fn") if line.is_block_expected else ("fp" if is_blocked else "tn")
+                counts[key] += 1
+            errors = [v.error for v in verdicts if v.verdict == "error"]
+            measured.append({"rule": screen.rule, "stage": stage, "screen_version": model_version(screen),
+                             "threshold": MODEL_THRESHOLD, "action": screen.action, "labelled_set": traffic.name,
+                             "labelled_set_sha256": traffic.sha256, **counts,
+                             "details": {"model_errors": len(errors), "on_error": screen.config.on_error,
+                                         "first_error": errors[0] if errors else None}})
+    return measured
+
+
+def pick_rules(rules: list[Rule], models: list[ModelScreen], name: str | None,
+               source: str) -> tuple[list[Rule], list[ModelScreen]]:
+    """All the configured rules and model rules, or the one named by --rule."""
+    models = [screen for screen in models if screen.action != "pass"]
     if name is None:
-        return rules
-    chosen = [rule for rule in rules if rule.name == name]
-    if not chosen:
-        known = ", ".join(rule.name for rule in rules) or "none"
+        return rules, models
+    chosen = ([rule for rule in rules if rule.name == name], [screen for screen in models if screen.rule == name])
+    if not any(chosen):
+        known = ", ".join([rule.name for rule in rules] + [screen.rule for screen in models]) or "none"
         raise UsageError(f"--rule {name}: {source} screens with no such rule (action block or flag); its rules: {known}")
     return chosen
 
 
-def nothing_to_measure(rules: list[Rule], traffic: LabelledTraffic) -> str:
+def nothing_to_measure(rules: list[Rule], models: list[ModelScreen], traffic: LabelledTraffic) -> str:
     """Why no rule could be measured: which side each rule reads and what the file holds."""
     answers = sum(line.answer is not None for line in traffic.lines)
-    stages = sorted({rule.screen.stage for rule in rules}) or ["no"]
+    stages = sorted({rule.screen.stage for rule in rules} | {stage for screen in models for stage in screen.stages}) \
+        or ["no"]
     return (f"{traffic.name}: nothing to measure: the rules are {' and '.join(stages)} screens, and the file has "
             f"{len(traffic.lines) - answers} request lines (no \"answer\") and {answers} answer lines; input screens "
             f"are measured on request lines, output screens on answer lines")
