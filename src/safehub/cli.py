@@ -10,7 +10,6 @@ import functools
 import gc
 import json
 import os
-import re
 import signal
 import sys
 from pathlib import Path
@@ -19,42 +18,19 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
+from safehub.commands.graders import graders_app, judge_app
+from safehub.commands.guard import guard_app
+from safehub.commands.output import DbOption, err, figure, out, safe_text
 from safehub.errors import UsageError
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="safehub: run safety suites against any model, store every trial, compare with error bars.")
 suites_app = typer.Typer(no_args_is_help=True, help="List, show and validate suites.")
 app.add_typer(suites_app, name="suites")
-judge_app = typer.Typer(no_args_is_help=True, help="LLM judges: measure them before trusting them.")
 app.add_typer(judge_app, name="judge")
-guard_app = typer.Typer(no_args_is_help=True, help="The guard: an OpenAI-compatible gateway that screens requests.")
 app.add_typer(guard_app, name="guard")
-graders_app = typer.Typer(invoke_without_command=True,
-                          help="Grader cards: each grader's measured agreement with labelled answers.")
 app.add_typer(graders_app, name="graders")
-
-def _console(stderr: bool) -> Console:
-    """Wide tables in logs and pipes too, where rich would otherwise assume 80 columns."""
-    probe = Console(stderr=stderr)
-    width = None if probe.is_terminal else int(os.environ.get("COLUMNS", "160"))
-    return Console(stderr=stderr, highlight=False, width=width)
-
-
-out = _console(stderr=False)
-err = _console(stderr=True)
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: $SAFEHUB_DB or sqlite:///safehub.db).")]
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def safe_text(value: object, limit: int | None = None) -> Text:
-    """Model output shown in a terminal: control characters (ANSI escapes) removed, markup never interpreted."""
-    text = _CONTROL.sub("", "" if value is None else str(value))
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return Text(text)
-
 
 def _split(values: list[str] | None) -> list[str] | None:
     if not values:
@@ -268,20 +244,12 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
     out.print(table)
 
 
-def _figure(value: float | None, interval: list | tuple | None = None) -> str:
-    if value is None:
-        return "-"
-    if not interval or None in interval:
-        return f"{value:.3f}"
-    return f"{value:.3f} [{interval[0]:.3f}, {interval[1]:.3f}]"
-
-
 def _agreement_text(agreement: dict | None) -> str:
     """How well a metric's grader agrees with labels, in one cell: "harmful_help on all: sens 0.85, spec 0.70, n 855"."""
     if not agreement:
         return "not measured (safehub graders measure)"
     if agreement.get("sensitivity") is None:
-        return f"{agreement['question']} on {agreement['labelled_set']}: accuracy {_figure(agreement.get('accuracy'))}, " \
+        return f"{agreement['question']} on {agreement['labelled_set']}: accuracy {figure(agreement.get('accuracy'))}, " \
                f"n {agreement['n']}"
     return (f"{agreement['question']} on {agreement['labelled_set']}: sens {agreement['sensitivity']:.2f}, "
             f"spec {agreement['specificity']:.2f}, n {agreement['n']}")
@@ -307,7 +275,7 @@ def _print_graders(metrics: list[dict], console: Console | None = None) -> None:
     for column in ("category", "metric", "observed", "grader", "agreement", "corrected [95% CI]"):
         table.add_column(column, overflow="fold")
     for metric in graded:
-        table.add_row(metric.get("category") or "", metric["name"], _figure(metric["value"]),
+        table.add_row(metric.get("category") or "", metric["name"], figure(metric["value"]),
                       safe_text(metric["grader"]), _agreement_text(metric.get("grader_agreement")),
                       _corrected_text(metric.get("corrected")))
     (console or out).print(table)
@@ -432,125 +400,6 @@ def check(
         raise typer.Exit(1)
 
 
-@judge_app.command("calibrate")
-def judge_calibrate(
-    judge: Annotated[str, typer.Option("--judge", help="Model spec of the judge to measure.")],
-    limit: Annotated[int, typer.Option(min=1, help="Labelled answers to judge.")] = 200,
-    db: DbOption = None,
-) -> None:
-    """Old name of `safehub graders measure judge:SPEC --shipped --limit N`; prints the harmful_help measurement."""
-    err.print(f"note: `judge calibrate` is now `safehub graders measure judge:{judge} --shipped --limit {limit}`",
-              markup=False, soft_wrap=True)
-    measurements = _measure(f"judge:{judge}", labels=None, from_overrides=False, shipped=True, limit=limit, db=db)
-    out.print_json(data=_json_safe(measurements[0]))
-
-
-def _json_safe(data):
-    from safehub.scorers.card import json_safe
-
-    return json_safe(data)
-
-
-def _measure(grader: str, *, labels: Path | None, from_overrides: bool, shipped: bool, limit: int | None,
-             db: str | None) -> list[dict]:
-    """Check everything (grader, judge spec and key, labels) before the store is touched, then measure and store."""
-    from safehub.engine.calibrate import SHIPPED_SET, measure_grader, shipped_rows
-    from safehub.scorers.card import labelled_from_overrides, parse_grader, read_labels_file
-    from safehub.store.db import connect, database_url, parse_url
-
-    if sum([labels is not None, from_overrides, shipped]) != 1:
-        raise UsageError("give exactly one of --labels FILE.jsonl, --from-overrides or --shipped")
-    if limit is not None and not shipped:
-        raise UsageError("--limit applies to --shipped only")
-    _, spec = parse_grader(grader)
-    parse_url(database_url(db))
-    if spec is not None:
-        from safehub.models import load_model
-
-        load_model(spec)  # a bad spec or a missing key fails here
-    if labels is not None:
-        rows, labelled_set, source = read_labels_file(labels), labels.name, f"file {labels}"
-    elif shipped:
-        rows, labelled_set = shipped_rows(grader, limit), SHIPPED_SET
-        source = "the shipped labelled answers" + (f", seeded sample of {limit}" if limit else "")
-    engine = connect(db)
-    if from_overrides:
-        from safehub.store.measurements import override_labels
-
-        rows, labelled_set, source = labelled_from_overrides(override_labels(engine)), "human-overrides", \
-            "human overrides in the store"
-        if not rows:
-            raise UsageError("no human overrides in this store to measure against; record some with "
-                             "`safehub override TRIAL_ID --verdict safe|unsafe --by NAME --reason TEXT`")
-    return asyncio.run(measure_grader(engine, grader, rows, labelled_set=labelled_set, source=source))
-
-
-@graders_app.callback()
-def graders(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="The cards as a JSON list.")] = False,
-            db: DbOption = None) -> None:
-    """The grader card: each grader's agreement with labelled answers (n, accuracy, kappa, sensitivity,
-    specificity, 95% intervals), from its data card and from every stored `graders measure`."""
-    if ctx.invoked_subcommand is not None:
-        ctx.obj = {"db": db}  # `safehub graders --db URL measure ...` means that store too
-        return
-    from safehub.scorers.card import grader_cards
-    from safehub.store.db import connect
-
-    cards = grader_cards(connect(db, for_reading=True))
-    if as_json:
-        out.print_json(data=_json_safe(cards))
-        return
-    table = Table(title="grader card: agreement with labelled answers, 95% intervals", title_justify="left")
-    for column in ("grader", "version", "labelled set", "question", "n", "accuracy [95% CI]", "kappa",
-                   "sensitivity [95% CI]", "specificity [95% CI]"):
-        table.add_column(column, justify="right" if column == "n" else "left", overflow="fold")
-    for card in cards:
-        for index, measurement in enumerate(card["measurements"]):
-            _add_measurement_row(table, measurement, card["grader"] if index == 0 else "",
-                                 card["version"] if index == 0 else "")
-    out.print(table)
-
-
-def _add_measurement_row(table: Table, measurement: dict, grader: str, version: str) -> None:
-    table.add_row(safe_text(grader), safe_text(version), safe_text(measurement["labelled_set"]),
-                  measurement["question"], str(measurement["n"]),
-                  _figure(measurement.get("accuracy"), measurement.get("accuracy_interval")),
-                  _figure(measurement.get("kappa")),
-                  _figure(measurement.get("sensitivity"), measurement.get("sensitivity_interval")),
-                  _figure(measurement.get("specificity"), measurement.get("specificity_interval")))
-
-
-@graders_app.command("measure")
-def graders_measure(
-    ctx: typer.Context,
-    grader: Annotated[str, typer.Argument(help="refusal, refusal_patterns, judge:SPEC or llama_guard:SPEC.")],
-    labels: Annotated[Optional[Path], typer.Option("--labels", help='JSONL of {"prompt", "response", "label"} '
-                                                   '(optional "harmful", "harmful_help": true|false).')] = None,
-    from_overrides: Annotated[bool, typer.Option("--from-overrides", help="The store's human overrides as labels.")] = False,
-    shipped: Annotated[bool, typer.Option("--shipped", help="The project's own labelled answers.")] = False,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="With --shipped: a seeded sample of this many.")] = None,
-    db: DbOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="The stored measurements as a JSON list.")] = False,
-) -> None:
-    """Measure a grader on labelled answers; store and print one measurement per question it can answer."""
-    db = db or (ctx.obj or {}).get("db")
-    measurements = _measure(grader, labels=labels, from_overrides=from_overrides, shipped=shipped, limit=limit, db=db)
-    if as_json:
-        out.print_json(data=_json_safe(measurements))
-        return
-    first = measurements[0]
-    table = Table(title=f"{grader} (version {first['version']}) on {first['labelled_set']}", title_justify="left")
-    for column in ("grader", "version", "labelled set", "question", "n", "accuracy [95% CI]", "kappa",
-                   "sensitivity [95% CI]", "specificity [95% CI]"):
-        table.add_column(column, justify="right" if column == "n" else "left", overflow="fold")
-    for measurement in measurements:
-        _add_measurement_row(table, measurement, grader, first["version"])
-    out.print(table)
-    errors = first["provenance"].get("judge_errors")
-    out.print(f"stored {len(measurements)} measurements (labelled set sha256 {first['provenance']['sha256'][:12]})"
-              + (f"; {errors} judge errors left out" if errors else ""), markup=False)
-
-
 @app.command()
 def regrade(
     run_id: str,
@@ -634,176 +483,6 @@ def hub(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.
         err.print(f"note: it answers only to loopback names and {host}: give --allow-host NAME for each name or "
                   "address other machines reach it by", markup=False)
     uvicorn.run(app_instance, host=host, port=port, log_level="warning")
-
-
-@guard_app.command("serve")
-def guard_serve(config: Annotated[Path, typer.Option("--config", help="guard.yaml (see examples/guard.yaml).")],
-                host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-                port: Annotated[int, typer.Option(min=0, max=65535, help="0 picks a free port.")] = 8787,
-                db: DbOption = None) -> None:
-    """Serve the guard: POST /v1/chat/completions, GET /v1/models, /healthz and /metrics."""
-    from safehub.guard.server import serve
-
-    serve(config, host=host, port=port, db=db, announce=lambda line: err.print(line, markup=False, soft_wrap=True))
-
-
-@guard_app.command("check")
-def guard_check(config: Annotated[Path, typer.Option("--config", help="guard.yaml to validate.")]) -> None:
-    """Validate a guard config (and that its upstreams and rules can be built) without serving."""
-    from safehub.guard.app import Gateway
-    from safehub.guard.config import load_config
-
-    out.print(f"ok {config}: {Gateway(load_config(config), source=config.name).describe()}", markup=False, soft_wrap=True)
-
-
-@guard_app.command("hash-key")
-def guard_hash_key(scrypt: Annotated[bool, typer.Option("--scrypt", help="Salted scrypt, for keys a person chose.")] = False,
-                   new: Annotated[bool, typer.Option("--new", help="Make a new random key and print it too.")] = False) -> None:
-    """Hash a client key for guard.yaml's clients[].key_hash; reads the key from stdin (never an argument)."""
-    from safehub.guard.keys import hash_key, new_key
-
-    if new:
-        key = new_key()
-        out.print(f"key:      {key}\nkey_hash: {hash_key(key, 'scrypt' if scrypt else 'sha256')}", markup=False)
-        return
-    key = (typer.prompt("key", hide_input=True) if sys.stdin.isatty() else sys.stdin.readline()).strip()
-    if not key:
-        raise UsageError("no key on stdin: pipe it in (printf %s \"$KEY\" | safehub guard hash-key) or use --new")
-    out.print(hash_key(key, "scrypt" if scrypt else "sha256"), markup=False)
-
-
-def _rate_text(figure: dict) -> str:
-    return "-" if figure["value"] is None else f"{figure['value']:.3f} [{figure['low']:.3f}, {figure['high']:.3f}]"
-
-
-def _guard_figures_table(title: str, first_columns: tuple[str, ...]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in (*first_columns, "recall [95% CI]", "n block", "false positives [95% CI]", "n pass"):
-        table.add_column(column, justify="right" if column.startswith("n ") else "left", overflow="fold")
-    return table
-
-
-def _print_guard_card(entries: list[dict]) -> None:
-    for entry in entries:
-        heading = (f"{entry['rule']} ({entry['stage']} screen, version {entry['version']}, "
-                   f"{entry['action']} at {entry['threshold']:g})")
-        if entry["card_problem"]:
-            out.print(safe_text(f"{heading}: card file unreadable: {entry['card_problem']}"))
-        if not entry["is_measured"]:
-            out.print(f"{heading}: not measured", markup=False)
-            continue
-        card = entry["card"]
-        if card is not None:
-            stale = "" if card["is_current"] else f"; scores of version {card['version']}, not this one"
-            table = _guard_figures_table(f"{heading}: {card['file']}, {card['method']}{stale}",
-                                         ("set", "source (version, licence)", "block means", "held out"))
-            for s in entry["sets"]:
-                table.add_row(safe_text(s["set"]), safe_text(f"{s['source']} ({s['version']}, {s['licence']})"),
-                              safe_text(s["label"]), "yes" if s["is_held_out"] else "no (seen in training)",
-                              _rate_text(s["recall"]), str(s["recall"]["n"]),
-                              _rate_text(s["false_positive_rate"]), str(s["false_positive_rate"]["n"]))
-            out.print(table)
-        if entry["measurements"]:
-            table = _guard_figures_table(f"{heading}: measured on labelled traffic (safehub guard measure), newest first",
-                                         ("measured (UTC)", "labels (sha256)", "version", "threshold"))
-            for m in entry["measurements"]:
-                table.add_row(m["created_at"][:19], safe_text(f"{m['labelled_set']} ({m['labelled_set_sha256'][:12]})"),
-                              safe_text(m["screen_version"] + ("" if m["is_current"] else " (older)")),
-                              f"{m['threshold']:g}", _rate_text(m["recall"]), str(m["recall"]["n"]),
-                              _rate_text(m["false_positive_rate"]), str(m["false_positive_rate"]["n"]))
-            out.print(table)
-
-
-@guard_app.command("card")
-def guard_card(config: Annotated[Path, typer.Option("--config", help="guard.yaml whose rules to show.")],
-               db: DbOption = None,
-               as_json: Annotated[bool, typer.Option("--json", help="The card as JSON, one entry per rule.")] = False,
-               cards: Annotated[Optional[Path], typer.Option(
-                   "--cards", help="Folder of <rule>.card.json files to read instead of the shipped ones.")] = None,
-               ) -> None:
-    """Each rule's screen at its configured threshold: recall and false-positive rate, n and 95% intervals, on every
-    labelled set it was measured on (its card file) and on traffic stored by `safehub guard measure`."""
-    from safehub.guard.card import (
-        SHIPPED_CARDS,
-        CardRule,
-        configured_model_screens,
-        configured_rules,
-        guard_card,
-        model_card_rules,
-    )
-    from safehub.guard.config import load_config
-    from safehub.store.db import connect
-
-    if cards is not None and not cards.is_dir():
-        raise UsageError(f"--cards {cards}: not a folder; give the folder holding <rule>.card.json files")
-    loaded = load_config(config)
-    rules = [CardRule.of(rule) for rule in configured_rules(loaded, config.name)] + \
-        model_card_rules(configured_model_screens(loaded, config.name))
-    entries = guard_card(rules, connect(db or loaded.db, for_reading=True), cards or SHIPPED_CARDS)
-    screening = {entry["rule"] for entry in entries}
-    idle = [name for name in (loaded.rules or {}) if name not in screening]  # action pass: the gateway skips them
-    if as_json:
-        out.print_json(data=_json_safe({"config": config.name, "rules": entries, "rules_not_screening": idle}))
-        return
-    _print_guard_card(entries)
-    if idle:
-        out.print(f"not screening (action pass): {', '.join(idle)}", markup=False)
-
-
-@guard_app.command("measure")
-def guard_measure(config: Annotated[Path, typer.Option("--config", help="guard.yaml whose rules to measure.")],
-                  labels: Annotated[Path, typer.Option("--labels", help='JSONL of {"messages": [...], "expected": '
-                                                       '"block"|"pass"}, plus "answer" for the output screens.')],
-                  rule: Annotated[Optional[str], typer.Option("--rule", help="Measure only this rule.")] = None,
-                  db: DbOption = None,
-                  as_json: Annotated[bool, typer.Option("--json", help="The stored measurements as JSON.")] = False,
-                  ) -> None:
-    """Measure the configured screens on your own labelled traffic; print and store recall and false-positive rate."""
-    from safehub.guard.card import configured_model_screens, configured_rules
-    from safehub.guard.config import load_config
-    from safehub.guard.measure import (
-        measure_model_screens,
-        measure_rules,
-        nothing_to_measure,
-        pick_rules,
-        read_labelled_traffic,
-    )
-    from safehub.store.db import connect
-    from safehub.store.guard_measurements import add_guard_measurements
-
-    loaded = load_config(config)
-    tier = configured_model_screens(loaded, config.name)
-    rules, models = pick_rules(configured_rules(loaded, config.name), tier.screens, rule, config.name)
-    traffic = read_labelled_traffic(labels)
-
-    async def ask_models() -> list[dict]:
-        try:
-            return await measure_model_screens(models, traffic)
-        finally:
-            await tier.aclose()
-
-    measured = measure_rules(rules, traffic) + (asyncio.run(ask_models()) if models else [])
-    if not measured:
-        raise UsageError(nothing_to_measure(rules, models, traffic))
-    stored = add_guard_measurements(connect(db or loaded.db), measured)
-    if as_json:
-        out.print_json(data=_json_safe(stored))
-        return
-    table = _guard_figures_table(f"guard measure: {traffic.name} (sha256 {traffic.sha256[:12]}), {config.name}",
-                                 ("rule", "stage", "version", "threshold"))
-    table.add_column("tp / fn / fp / tn", justify="right")
-    for m in stored:
-        table.add_row(m["rule"], m["stage"], safe_text(m["screen_version"]), f"{m['threshold']:g}",
-                      _rate_text(m["recall"]), str(m["recall"]["n"]), _rate_text(m["false_positive_rate"]),
-                      str(m["false_positive_rate"]["n"]), "{tp} / {fn} / {fp} / {tn}".format(**m["confusion"]))
-    out.print(table)
-    skipped = [name for name in [r.name for r in rules] + [s.rule for s in models] if name not in {m["rule"] for m in stored}]
-    errors = sum(m["details"].get("screen_errors", 0) for m in stored)
-    model_errors = sum(m["details"].get("model_errors", 0) for m in stored)
-    out.print(f"stored {len(stored)} measurements" + (f"; no lines for {', '.join(skipped)}" if skipped else "")
-              + (f"; {errors} screen errors counted as pass" if errors else "")
-              + (f"; {model_errors} model errors counted per the rule's on_error" if model_errors else ""),
-              markup=False)
 
 
 @app.command()
