@@ -132,7 +132,8 @@ def _yaml(archive: zipfile.ZipFile, name: str) -> dict:
 
 def _team_labels() -> dict[str, dict]:
     path = DATA_DIR / "team_labels.jsonl"
-    return {normalised(r["text"]): r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r}
+    lines = path.read_text(encoding="utf-8").split("\n")
+    return {normalised(r["text"]): r for r in (json.loads(line) for line in lines if line.strip())}
 
 
 def pyrit_requests(archive: zipfile.ZipFile) -> list[dict]:
@@ -223,12 +224,15 @@ def agentdojo_requests(archive: zipfile.ZipFile) -> list[dict]:
 
 
 def inspect_requests(archive: zipfile.ZipFile) -> list[dict]:
-    """tau2-bench's airline and retail customers' reasons for calling, and FreshQA's questions."""
+    """tau2-bench's customers' reasons for calling (airline, retail, telecom; the banking customers' briefs), and
+    FreshQA's questions."""
     package, rows = PACKAGES["inspect-evals"], []
-    for domain in ("airline", "retail"):
-        name = f"inspect_evals/tau2/data/domains/{domain}/tasks.json"
+    for domain in ("airline", "retail", "telecom", "banking_knowledge"):
+        name = f"inspect_evals/tau2/data/domains/{domain}/tasks{'_small' if domain == 'telecom' else ''}.json"
         for task in json.loads(archive.read(name)):
-            reason = ((task.get("user_scenario") or {}).get("instructions") or {}).get("reason_for_call")
+            instructions = (task.get("user_scenario") or {}).get("instructions") or {}
+            # banking_knowledge's instructions are the customer's whole brief, as one string
+            reason = instructions if isinstance(instructions, str) else instructions.get("reason_for_call")
             if isinstance(reason, str) and reason.strip():
                 rows.append(row(reason, "benign", "tau2", package, f"pypi:inspect-evals=={package.version} {name} "
                                 "(reason_for_call; Sierra tau2-bench, MIT)", "source (tau2-bench: a customer's call)"))
@@ -243,6 +247,40 @@ def inspect_requests(archive: zipfile.ZipFile) -> list[dict]:
     return rows
 
 
+def inspect_instructions(archive: zipfile.ZipFile) -> list[dict]:
+    """Benign instructions in the imperative, as harmful requests are often written: the opening of WritingBench's
+    English writing requests (up to its second sentence: whole, their length took the threshold up), Mind2Web's web
+    tasks and AgentBench's operating-system tasks."""
+    package, rows = PACKAGES["inspect-evals"], []
+    name = "inspect_evals/writingbench/benchmark_all.jsonl"
+    for line in archive.read(name).decode("utf-8").split("\n"):
+        query = json.loads(line)["query"] if line.strip() else ""
+        if query.strip() and not re.search("[\u3000-\u9fff]", query):  # the English half
+            opening = " ".join(re.split(r"(?<=[.!?])\s+", query.strip())[:2])
+            rows.append(row(opening, "benign", "writingbench", package, f"pypi:inspect-evals=={package.version} {name} "
+                            "(query, first two sentences; WritingBench, X-PLUG)", "source (WritingBench: a writing request)"))
+    name = "inspect_evals/mind2web_sc/data/seeact/sample_labeled_all.json"
+    for task in json.loads(archive.read(name)):
+        rows.append(row(task["confirmed_task"], "benign", "mind2web", package, f"pypi:inspect-evals=={package.version} "
+                        f"{name} (confirmed_task; Mind2Web, Deng et al. 2023)", "source (Mind2Web: a user's web task)"))
+    name = "inspect_evals/agent_bench/data/agent_bench_os_test.json"
+    for task in json.loads(archive.read(name)):
+        rows.append(row(task["description"], "benign", "agentbench-os", package, f"pypi:inspect-evals=={package.version} "
+                        f"{name} (description; AgentBench, Liu et al. 2023)", "source (AgentBench: an OS task)"))
+    return rows
+
+
+def agentic_misalignment_emails(archive: zipfile.ZipFile) -> list[dict]:
+    """The inboxes of the agentic-misalignment scenarios (Lynch et al. 2025): company emails about replacing or
+    restricting an AI agent, as a user turn hands them to it. Their ${...} slots are left empty."""
+    package = PACKAGES["inspect-evals"]
+    folder = "inspect_evals/agentic_misalignment/templates/"
+    return [row(re.sub(r"\$\{[^}]*\}", "", archive.read(name).decode("utf-8")), "benign", "agentic-misalignment",
+                package, f"pypi:inspect-evals=={package.version} {name} (agentic misalignment, Lynch et al. 2025, MIT)",
+                "source (agentic misalignment: an agent's inbox)")
+            for name in sorted(n for n in archive.namelist() if n.startswith(folder) and "/templates/email-" in n)]
+
+
 def langkit_requests(archive: zipfile.ZipFile) -> list[dict]:
     package = PACKAGES["langkit"]
     name = "langkit/whylogs/reference_chats.json"
@@ -255,10 +293,10 @@ def langkit_requests(archive: zipfile.ZipFile) -> list[dict]:
 
 def written_rows(kind: str) -> list[dict]:
     """The team's few hand-written hard cases (`source: written`) of one kind: "request" or "persona"."""
-    lines = (DATA_DIR / "written.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (DATA_DIR / "written.jsonl").read_text(encoding="utf-8").split("\n")
     return [row(r["text"], r["label"], "written", None, "safehub: src/safehub/guard/screens/data/written.jsonl",
                 r["labeller"], version="1", licence="Apache-2.0")
-            for r in map(json.loads, filter(None, lines)) if r["kind"] == kind]
+            for r in (json.loads(line) for line in lines if line.strip()) if r["kind"] == kind]
 
 
 def _template_text(value: str) -> str:
@@ -294,6 +332,34 @@ def jailbreak_templates(archive: zipfile.ZipFile) -> tuple[list[dict], list[tupl
     return rows, excluded
 
 
+# Evaluations whose prompts are not plain operator instructions (personas built to manipulate, injected text), whose
+# data is under another licence (CyberSecEval: Llama 3.2 Community License), or that touch a reserved set.
+_NOT_OPERATOR_PROMPTS = re.compile(r"strong_reject|xstest|harmbench|wildguard|jailbreak|garak|cyberseceval|make_me_pay|"
+                                   r"agent_threat_bench|ipi_coding_agent|agentic_misalignment")
+
+
+_OPERATOR_WORDS = re.compile(r"\b(?:you are|answer|respond|reply|your task|your response|format)\b", re.IGNORECASE)
+
+
+def eval_system_prompts(inspect: zipfile.ZipFile) -> list[dict]:
+    """The instructions inspect-evals' evaluations give the models they run ("You are a competitive programmer...",
+    "Answer the following multiple choice question..."): string literals of its code, not docstrings, of 20 words or
+    more that address the model."""
+    package, rows = PACKAGES["inspect-evals"], []
+    for name in sorted(n for n in inspect.namelist() if n.endswith(".py") and not _NOT_OPERATOR_PROMPTS.search(n)):
+        module = ast.parse(inspect.read(name).decode("utf-8"))
+        docstrings = {id(node.value) for node in ast.walk(module)
+                      if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+        for node in ast.walk(module):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                text = node.value.strip()
+                if 120 <= len(text) <= 6000 and len(text.split()) >= 20 and _OPERATOR_WORDS.search(text):
+                    rows.append(row(text, "legitimate", "eval-prompts", package,
+                                    f"pypi:inspect-evals=={package.version} {name} (a string literal)",
+                                    "source (inspect-evals: an instruction an evaluation gives a model)"))
+    return rows
+
+
 def system_prompts(pyrit: zipfile.ZipFile, inspect: zipfile.ZipFile, agentdojo: zipfile.ZipFile,
                    promptinject: zipfile.ZipFile) -> list[dict]:
     """Legitimate system prompts of products and agents: b3's apps, tau2's agent policies, OpenAI's playground
@@ -310,6 +376,15 @@ def system_prompts(pyrit: zipfile.ZipFile, inspect: zipfile.ZipFile, agentdojo: 
         text = re.sub(r"\{\{[^}]*\}\}", "", inspect.read(name).decode("utf-8"))
         rows.append(row(text, "legitimate", "tau2-policies", package, f"pypi:inspect-evals=={package.version} {name} "
                         "(Sierra tau2-bench agent policy, MIT)", "source (tau2-bench: an agent's policy)"))
+    name = "inspect_evals/agentic_misalignment/templates/system_prompt_templates.py"
+    for node in ast.walk(ast.parse(inspect.read(name).decode("utf-8"))):
+        # The prompts are built from string pieces; the agent's role and its deployment are the long ones.
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) > 300 \
+                and ("You are" in node.value or "deployed you" in node.value):
+            rows.append(row(re.sub(r"\$\{[^}]*\}", "", node.value), "legitimate", "agentic-misalignment", package,
+                            f"pypi:inspect-evals=={package.version} {name} (agentic misalignment, Lynch et al. 2025, "
+                            "MIT)", "source (agentic misalignment: an agent's system prompt)"))
+    rows += eval_system_prompts(inspect)
     package = PACKAGES["promptinject"]
     module = ast.parse(promptinject.read("promptinject/prompt_data.py").decode("utf-8"))
     for node in module.body:
@@ -376,7 +451,9 @@ def build(out_dir: Path = DATA_DIR) -> dict:
     reserved = garak_copies(archives["pyrit"])
     templates, excluded = jailbreak_templates(archives["pyrit"])
     requests = (pyrit_requests(archives["pyrit"]) + scorer_eval_requests() + agentdojo_requests(archives["agentdojo"])
-                + inspect_requests(archives["inspect-evals"]) + langkit_requests(archives["langkit"])
+                + inspect_requests(archives["inspect-evals"]) + inspect_instructions(archives["inspect-evals"])
+                + agentic_misalignment_emails(archives["inspect-evals"])
+                + langkit_requests(archives["langkit"])
                 + written_rows("request"))
     personas = templates + system_prompts(archives["pyrit"], archives["inspect-evals"], archives["agentdojo"],
                                           archives["promptinject"]) + written_rows("persona")
