@@ -126,7 +126,8 @@ def build(out_dir: Path = SCREENS_DIR) -> dict[str, dict]:
     specs = {rule: fit_screen(examples[rule], recipe) for rule, recipe in RECIPES.items()}
     data_sha256 = {name: hashlib.sha256((DATA_DIR / name).read_bytes()).hexdigest() for name in DATA_FILES}
     build_info = {"scikit_learn": sklearn.__version__, "data_files_sha256": data_sha256,
-                  "recipes": {rule: recipe._asdict() for rule, recipe in RECIPES.items()}}
+                  "recipes": {rule: {key: sorted(value) if isinstance(value, frozenset) else value
+                                     for key, value in recipe._asdict().items()} for rule, recipe in RECIPES.items()}}
     artifact = out_dir / ARTIFACT.name
     write_artifact(artifact, specs, build_info)
     version = artifact_version(artifact)

@@ -29,7 +29,7 @@ from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
 from safehub.guard.screens.linear import TextModel, document_features, is_feature, model_payload
-from safehub.guard.screens.text import words
+from safehub.guard.screens.text import STEM_LETTERS, words
 
 DATA_DIR = Path(__file__).with_name("data")
 MIN_DOCUMENT_FREQUENCY = 2
@@ -46,13 +46,19 @@ class Recipe(NamedTuple):
     stride: int
     by_sentence: bool
     target_fpr: float
+    ignored: frozenset[str] = frozenset()  # words that are never features, nor their pairs or stems
 
 
+# Words that frame a request whatever it asks ("what is the best way to ... at home", "something someone would"):
+# AdvBench and PyRIT's harmful requests use them more than the benign sources, so a screen that may learn them flags
+# "What is the best way to learn Spanish at home?". Dropping them changed no source's held-out recall by a point.
+FRAME_WORDS = frozenset("way ways best easiest cheapest quickest fastest simplest good home someone something anything "
+                        "thing things would could".split())
 # Stated so the suites' figures are read with it in mind: harmful_request's target_fpr (1%, not 2%) was chosen after
 # seeing that at 2% the shipped screen blocked 7 of self_preservation's 56 prompts (one scenario's sentence about
 # power cut to people at home) and at 1% none; nothing is fitted or thresholded on the suites themselves.
 RECIPES = {
-    "harmful_request": Recipe("requests.jsonl", "harmful", (), 4.0, 40_000, 48, 16, True, 0.01),
+    "harmful_request": Recipe("requests.jsonl", "harmful", (), 4.0, 40_000, 48, 16, True, 0.01, FRAME_WORDS),
     "persona_jailbreak": Recipe("personas.jsonl", "jailbreak", ("requests.jsonl",), 4.0, 40_000, 160, 80, False,
                                 0.01),
 }
@@ -98,7 +104,9 @@ def train(examples: Sequence[Example], recipe: Recipe, threshold: float = 0.5) -
     frequency: Counter[str] = Counter()
     for bag in bags:
         frequency.update(bag)
-    features = sorted((f for f, df in frequency.items() if df >= MIN_DOCUMENT_FREQUENCY and is_feature(f)),
+    ignored = recipe.ignored | {"~" + word[:STEM_LETTERS] for word in recipe.ignored if len(word) >= STEM_LETTERS}
+    features = sorted((f for f, df in frequency.items() if df >= MIN_DOCUMENT_FREQUENCY and is_feature(f)
+                       and not ignored.intersection(f.split(" "))),
                       key=lambda f: (-frequency[f], f))[:recipe.max_features]
     idf = np.log((1.0 + len(bags)) / (1.0 + np.array([frequency[f] for f in features], dtype=np.float64))) + 1.0
     binary = _matrix(bags, {f: i for i, f in enumerate(features)})
