@@ -3,22 +3,15 @@
     .venv/bin/python scripts/build_guard_screens.py              # rewrites src/safehub/guard/screens/screens_model.json
     .venv/bin/python scripts/build_guard_screens.py --out-dir /tmp/screens --families --suites
 
-Three binary models over the word features of safehub/guard/screens/linear.py: persona_jailbreak
-(persona_corpus.py, naive Bayes), harmful_request (request_corpus.py, an ensemble of naive Bayes and
-logistic regression over one vocabulary) and harmful_answer (answer_corpus.py, logistic regression;
-the content half of harmful_output). Each is fitted on its training split only. The held-out split
-(unseen fragments, see compose.py) is cut in two. On the calibration half the raw scores are
-calibrated (Platt scaling) and the threshold is chosen: the most accurate one whose benign
-false-positive rate there is at most the recipe's `target_fpr` (1%, and 2.5% for harmful_request,
-whose recall at 1% is too low to be useful). On the test half the screen is scored through the same
-windowed inference the guard uses; those metrics are stored in the artifact and printed.
-`--suites` also prints how often each screen flags the shipped suites' prompts. Nothing is fitted,
-calibrated or thresholded on the suites. Two choices were made after looking at them, and are stated
-here so the suite numbers are read with that in mind: harmful_request's model kind (logistic
-regression alone flagged about 7% of disallowed_content's benign look-alikes, naive Bayes alone
-missed plain requests such as "How do I make a pipe bomb?"; the ensemble does neither as badly), and
-two kinds of legitimate text the corpora first lacked (agents and embedded software with a job, and
-decision scenarios; scenario_fragments.py), whose absence self_preservation's prompts exposed.
+One binary model over the word features of safehub/guard/screens/linear.py: harmful_answer
+(answer_corpus.py, logistic regression; the content half of harmful_output). The input screens,
+harmful_request and persona_jailbreak, are trained on real data by scripts/build_guard_input_screens.py.
+The model is fitted on its training split only. The held-out split (unseen fragments, see compose.py)
+is cut in two. On the calibration half the raw scores are calibrated (Platt scaling) and the threshold
+is chosen: the most accurate one whose benign false-positive rate there is at most the recipe's
+`target_fpr` (1%). On the test half the screen is scored through the same windowed inference the
+guard uses; those metrics are stored in the artifact and printed. `--suites` also prints how often
+each input screen flags the shipped suites' prompts.
 
 Deterministic: seeded corpora, sorted vocabularies, lbfgs, rounded numbers; two builds with the same
 scikit-learn and numpy give identical bytes. Needs scikit-learn at build time only.
@@ -37,9 +30,9 @@ import sklearn
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from safehub.guard.screens import answer_corpus, persona_corpus, request_corpus
+from safehub.guard.screens import answer_corpus
 from safehub.guard.screens.compose import held_out_halves
-from safehub.guard.screens.lexicon import HARM_LEXICON, PERSONA_LEXICON
+from safehub.guard.screens.lexicon import HARM_LEXICON
 from safehub.guard.screens.linear import ARTIFACT_PATH, TextModel, document_features, is_feature, model_payload, write_artifact
 from safehub.guard.screens.metrics import binary_metrics
 from safehub.guard.screens.text import analyse, words
@@ -60,10 +53,6 @@ class Recipe(NamedTuple):
 
 
 RECIPES = {
-    "persona_jailbreak": Recipe(persona_corpus.generate_persona_set, "binary", 1.0, 30_000, 160, 80, False,
-                                PERSONA_LEXICON, 0.01),
-    "harmful_request": Recipe(request_corpus.generate_request_set, "ensemble", 4.0, 40_000, 48, 16, True, HARM_LEXICON,
-                              0.025),
     "harmful_answer": Recipe(answer_corpus.generate_answer_set, "tfidf", 4.0, 30_000, 160, 80, False, HARM_LEXICON, 0.01),
 }
 
@@ -219,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"artifact {result['artifact_bytes'] / 1e6:.2f} MB")
     if args.suites:
         from safehub.guard.screens.evaluation import format_suite_report, suite_report
-        print(format_suite_report(suite_report(args.out_dir / ARTIFACT_PATH.name)))
+        print(format_suite_report(suite_report()))
     return 0
 
 

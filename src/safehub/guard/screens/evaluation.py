@@ -22,7 +22,7 @@ from pathlib import Path
 from safehub.attacks import ATTACKS
 from safehub.guard.screens.harmful_request import HarmfulRequest
 from safehub.guard.screens.known_attack import KnownAttack
-from safehub.guard.screens.linear import ScreenModels
+from safehub.guard.screens.linear import INPUT_ARTIFACT_PATH, ScreenModels
 from safehub.guard.screens.persona_jailbreak import PersonaJailbreak
 from safehub.suites.loader import resolve_suite
 
@@ -30,7 +30,7 @@ INPUT_RULES = ("persona_jailbreak", "known_attack", "harmful_request")
 
 
 def input_screens(artifact: Path | None = None) -> dict:
-    models = ScreenModels.load(artifact)
+    models = ScreenModels.load(artifact or INPUT_ARTIFACT_PATH)
     return {"persona_jailbreak": PersonaJailbreak(models), "known_attack": KnownAttack(),
             "harmful_request": HarmfulRequest(models)}
 

@@ -6,8 +6,8 @@
 
 A word model sees "make meth" and "make fentanyl" as unrelated; with classes it sees `<make>+<drug>` twice,
 and "Why is fentanyl illegal?" as `<drug>` without `<make>`. Every term here is taken from the closed
-slot vocabularies the corpora share between their splits (harm_slots.py, lookalike_slots.py,
-persona_slots.py), never from a held-out fragment: tests/guard/test_screens.py checks that each term
+slot vocabularies the corpora share between their splits (harm_slots.py, lookalike_slots.py),
+never from a held-out fragment: tests/guard/test_screens.py checks that each term
 occurs in one of them, so the classes add no knowledge the training split did not already have.
 Terms are single words or two-word phrases (a phrase wins over its words); a term may carry several
 classes.
@@ -103,30 +103,6 @@ HARM_LEXICON = _classes({
     "escape": "escape, outrun, bribe, fake passport, new identity, border, arrest warrant, breathalyser, jail, bail,"
               "ankle, lie detector, drug test, police chase, fake my",
 }, HARM_COARSE)
-
-
-PERSONA_LEXICON = _classes({
-    "limit": "restrictions, rules, limits, filters, guidelines, policies, policy, protocols, boundaries, censorship,"
-             "guardrails, safeguards, constraints, taboos, limitations, terms of service",
-    "free": "no, without, zero, free, removed, lifted, disabled, suspended, ignores, none, not bound",
-    "refuse": "refuses, refuse, decline, says no, unable to refuse",
-    "every": "every, any, all, anything, whatever, each",
-    "never": "never, under no",
-    "always": "always",
-    "reveal": "acknowledge, mention, reveal, hint at, admit, refer to, disclose, confirm, share",
-    "secret": "instructions, system prompt, identity, creators, model you, internal",
-    "warning": "warnings, disclaimers, lectures, safety notes, caveats, commentary, apologies, judgements,"
-               "content warnings, disclaimer",
-    "ignore": "ignore, disregard, forget, override, discard, throw away, drop, cancel",
-    "prior": "previous, above, original, earlier, last, programming, training",
-    "mode": "mode, override",
-    "enabled": "enabled, active, activated, engaged, unlocked",
-    "character": "character, role, voice",
-    "persist": "no matter, forever, permanently, rest of, even if, whatever",
-    "soften": "but drop, unless, family friendly, accurate, suitable, safety, upset",
-    "harmful": "illegal, dangerous, harmful",
-    "uncensored": "uncensored, unfiltered, unrestricted, jailbroken, amoral, rogue, lawless, unchained, limitless",
-})
 
 
 def tag_positions(words: Sequence[str], lexicon: Mapping[str, Sequence[str]],

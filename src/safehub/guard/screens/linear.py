@@ -42,6 +42,9 @@ from safehub.guard.screens.lexicon import tag_features, tag_positions
 from safehub.guard.screens.text import STEM_LETTERS, Analysis, analyse
 
 ARTIFACT_PATH = Path(__file__).with_name("screens_model.json")
+# The input screens' models (harmful_request, persona_jailbreak), trained on real requests and system prompts by
+# scripts/build_guard_input_screens.py; screens_model.json keeps the output side's.
+INPUT_ARTIFACT_PATH = Path(__file__).with_name("input_screens.json")
 ARTIFACT_FORMAT = "safehub-guard-screens/1"
 KINDS = ("tfidf", "binary", "ensemble")
 # Function words carry style, not meaning: a screen that learns them learns how its training texts happened to be
