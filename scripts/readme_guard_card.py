@@ -37,7 +37,7 @@ def render() -> str:
         for card_set in entry["sets"]:
             recall = rate(card_set["recall"]) if card_set["recall"]["n"] else "—"
             false_positives = rate(card_set["false_positive_rate"]) if card_set["false_positive_rate"]["n"] else "—"
-            lines.append(f"| {title} | {card_set['label']} ({card_set['source']} {card_set['version']}) | "
+            lines.append(f"| {title} | `{card_set['set']}`: {card_set['source']} {card_set['version']} | "
                          f"{'yes' if card_set['is_held_out'] else 'no'} | {recall} | {false_positives} |")
     return "\n".join(lines)
 

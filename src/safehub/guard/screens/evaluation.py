@@ -114,7 +114,7 @@ def output_report(artifact: Path | None = None, opening_chars: int | None = None
     from safehub.guard.screens.metrics import binary_metrics
 
     models = ScreenModels.load(artifact)
-    screen = HarmfulOutput(models, requests=HarmfulRequest(models))
+    screen = HarmfulOutput(models)  # the shipped harmful_request screen (input_screens.json) rates the request
     rows = [r for r in read_labelled() if r.harmful is False or (r.harmful and r.harmful_help is not None)]
     truth = [bool(r.harmful and r.harmful_help) for r in rows]
     flagged = []
