@@ -29,6 +29,10 @@ USER = [{"role": "user", "content": "hi"}]
      "guard.yaml: rules.persona_jailbreak.action: Input should be 'block', 'flag' or 'pass'"),
     ("upstreams:\n  - spec: scripted:x.yaml\nclients:\n  - name: team-a\n    key_hash: sk-plain-key\n",
      "guard.yaml: clients[0].key_hash: expected 'sha256:<64 hex>'"),
+    # Within the old bound (N*r <= 2**22) but beyond the memory a check may use: accepted, then a 500 on every request.
+    ("upstreams:\n  - spec: scripted:x.yaml\nclients:\n  - name: team-a\n    key_hash: \"scrypt:65536:8:1:"
+     "c2FsdHNhbHRzYWx0c2FsdA==:aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g=\"\n",
+     "guard.yaml: clients[0].key_hash: scrypt parameters N=65536 r=8 need more than the 64 MiB"),
     ("models: [a]\n", "guard.yaml: upstreams: required"),
     ("upstreams: [\n", "line 2: not valid YAML"),
 ])

@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
+SCRYPT_MAXMEM = 2**26  # memory one scrypt check may use (64 MiB): N=2**14, r=8 takes 16 MiB
 SCRYPT = re.compile(r"^scrypt:(\d+):(\d+):(\d+):([A-Za-z0-9+/=]+):([A-Za-z0-9+/=]+)$")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 
@@ -62,8 +63,11 @@ def check_key_hash(text: str) -> str:
     match = SCRYPT.match(text)
     if match:
         n, r, p = (int(v) for v in match.groups()[:3])
-        if n < 2 or n & (n - 1) or not 1 <= r <= 64 or not 1 <= p <= 16 or n * r > 2**22:
+        if n < 2 or n & (n - 1) or not 1 <= r <= 64 or not 1 <= p <= 16:
             raise ValueError("scrypt parameters out of range; make a new hash with `safehub guard hash-key --scrypt`")
+        if 128 * r * (n + p + 2) > SCRYPT_MAXMEM:  # OpenSSL's own estimate: otherwise every request would fail
+            raise ValueError(f"scrypt parameters N={n} r={r} need more than the {SCRYPT_MAXMEM >> 20} MiB a check "
+                             "may use; make a new hash with `safehub guard hash-key --scrypt`")
         return text
     raise ValueError("expected 'sha256:<64 hex>' or 'scrypt:...' from `safehub guard hash-key`, never the key itself")
 
@@ -72,7 +76,7 @@ def _scrypt_matches(key: str, stored: str) -> bool:
     n, r, p, salt, digest = SCRYPT.match(stored).groups()
     expected = base64.b64decode(digest)
     actual = hashlib.scrypt(key.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
-                            dklen=len(expected), maxmem=2**26)
+                            dklen=len(expected), maxmem=SCRYPT_MAXMEM)
     return hmac.compare_digest(actual, expected)
 
 
