@@ -6,8 +6,8 @@ Speed: `measure_throughput` (safehub/guard/screens/throughput.py) on one pinned 
 (~1.3 KB: a support agent's system prompt and a user turn) through every input screen, and a 2,000
 character answer window through harmful_output, both "cold" (a new conversation every call) and
 "streaming" (the same conversation, a new window each call, as the gateway re-screens a stream).
-Quality: the held-out test metrics stored in the artifact (scripts/build_guard_screens.py), harmful_output on the
-refusal classifier's held-out answers (whole and first 200 characters), and the suite flag rates of
+Quality: the held-out test metrics stored in the artifact (scripts/build_guard_screens.py), harmful_output's
+held-out figures on real answers by source (its card, scripts/build_harmful_output_card.py), and the suite flag rates of
 safehub/guard/screens/evaluation.py, which are measured only, never tuned on.
 """
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         "targets_us": {"all_input": TARGET_INPUT_US, "harmful_output": TARGET_OUTPUT_US},
         "heldout": {name: model.metrics.get("heldout_test") for name, model in models.items()},
         "thresholds": {name: model.threshold for name, model in models.items()},
-        "harmful_output_on_real_answers": {"whole": output_report(), "first_200_chars": output_report(opening_chars=200)},
+        "harmful_output_on_real_answers": output_report(),
         "suites": suite_report(),
     }
     result["meets_targets"] = {

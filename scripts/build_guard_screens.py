@@ -3,10 +3,10 @@
     .venv/bin/python scripts/build_guard_screens.py              # rewrites src/safehub/guard/screens/screens_model.json
     .venv/bin/python scripts/build_guard_screens.py --out-dir /tmp/screens --families --suites
 
-Three binary models over the word features of safehub/guard/screens/linear.py: persona_jailbreak
-(persona_corpus.py, naive Bayes), harmful_request (request_corpus.py, an ensemble of naive Bayes and
-logistic regression over one vocabulary) and harmful_answer (answer_corpus.py, logistic regression;
-the content half of harmful_output). Each is fitted on its training split only. The held-out split
+Two binary models over the word features of safehub/guard/screens/linear.py: persona_jailbreak
+(persona_corpus.py, naive Bayes) and harmful_request (request_corpus.py, an ensemble of naive Bayes and
+logistic regression over one vocabulary); harmful_output is the classifiers' judgement layer and needs
+no model here (scripts/build_harmful_output_card.py measures it). Each is fitted on its training split only. The held-out split
 (unseen fragments, see compose.py) is cut in two. On the calibration half the raw scores are
 calibrated (Platt scaling) and the threshold is chosen: the most accurate one whose benign
 false-positive rate there is at most the recipe's `target_fpr` (1%, and 2.5% for harmful_request,
@@ -37,7 +37,7 @@ import sklearn
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from safehub.guard.screens import answer_corpus, persona_corpus, request_corpus
+from safehub.guard.screens import persona_corpus, request_corpus
 from safehub.guard.screens.compose import held_out_halves
 from safehub.guard.screens.lexicon import HARM_LEXICON, PERSONA_LEXICON
 from safehub.guard.screens.linear import ARTIFACT_PATH, TextModel, document_features, is_feature, model_payload, write_artifact
@@ -64,7 +64,6 @@ RECIPES = {
                                 PERSONA_LEXICON, 0.01),
     "harmful_request": Recipe(request_corpus.generate_request_set, "ensemble", 4.0, 40_000, 48, 16, True, HARM_LEXICON,
                               0.025),
-    "harmful_answer": Recipe(answer_corpus.generate_answer_set, "tfidf", 4.0, 30_000, 160, 80, False, HARM_LEXICON, 0.01),
 }
 
 

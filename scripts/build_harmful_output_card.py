@@ -16,8 +16,9 @@ import json
 from pathlib import Path
 
 from safehub.classifiers.labelled import read_labelled
+from safehub.guard.screens.evaluation import output_report
 from safehub.guard.screens.harmful_output import CARD_PATH
-from safehub.guard.screens.harmful_output_card import PASS_TARGET_PERCENT, build_card, held_out_summary
+from safehub.guard.screens.harmful_output_card import PASS_TARGET_PERCENT, build_card
 
 
 def card_text(card: dict) -> str:
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     card = build_card(read_labelled())
     args.out.write_text(card_text(card), encoding="utf-8")
-    summary = held_out_summary(card)
+    summary = output_report(card)
     print(f"wrote {args.out}: operating point {card['operating_point']['raw_score']:.4f} "
           f"(passes {PASS_TARGET_PERCENT}% of compliant answers to harmless requests on training folds)")
     for name in ("harmful_help_caught", "other_harmful_request_answers_passed", "harmless_compliant_passed"):

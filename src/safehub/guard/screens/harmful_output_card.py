@@ -1,12 +1,13 @@
 """harmful_output's card: its held-out scores on the classifiers' labelled answers, by source, and its operating point.
 
     card = build_card(read_labelled())
-    card["operating_point"]["raw_score"]          # what the shipped screen re-scales to 0.5
-    held_out_summary(card)["harmful_help_caught"]  # recall over every held-out set, with its 95% interval
+    card["operating_point"]["raw_score"]   # what the shipped screen re-scales to 0.5
+    card["sets"][0]["scores"]["block"]     # held-out scores of the answers that gave harmful help (pyrit_refusal)
 
 Build time only (it trains heads with scikit-learn, through safehub.classifiers.training):
 scripts/build_harmful_output_card.py writes harmful_output.card.json, and tests/guard/test_harmful_output.py
-recomputes it and fails on any drift. The card follows the guard card's contract (safehub.guard.card).
+recomputes it and fails on any drift. The card follows the guard card's contract (safehub.guard.card);
+safehub.guard.screens.evaluation.output_report() reads its figures.
 
 Method. The screen is the judgement layer's `harmful_request` and `harmful_help` heads with the guard's
 harmful_request screen (harmful_output.py). The heads are trained on the labelled sets, so every score in the card
@@ -31,7 +32,6 @@ from safehub.classifiers.labelled import GUIDE_VERSION, LABELLED_DIR, LabelledAn
 from safehub.classifiers.training import Head, fit, training_examples
 from safehub.guard.screens.harmful_output import ARTIFACTS, answer_window, calibrated, raw_score, screen_version
 from safehub.guard.screens.harmful_request import HarmfulRequest
-from safehub.stats import proportion
 
 MEASURED_SETS = ("pyrit_refusal", "pyrit_objective", "pyrit_harm", "embedded")
 PASS_TARGET_PERCENT = 98  # the issue's target for compliant answers to harmless requests
@@ -64,6 +64,12 @@ def is_safe_compliant(row: LabelledAnswer) -> bool:
     return row.harmful is False and row.label == "full_compliance"
 
 
+def training_rows(rows: Sequence[LabelledAnswer], left_out: frozenset[str]) -> list[LabelledAnswer]:
+    """Every row outside the `left_out` sets whose request is not one of theirs."""
+    requests = {r.prompt for r in rows if left_out & set(r.sets)}
+    return [r for r in rows if not left_out & set(r.sets) and r.prompt not in requests]
+
+
 class FoldModels:
     """Heads fitted on a subset of rows, each subset fitted once (folds that train on the same rows share them)."""
 
@@ -72,9 +78,8 @@ class FoldModels:
         self._fitted: dict[tuple, dict[str, Head]] = {}
 
     def heads_without(self, left_out: frozenset[str]) -> dict[str, Head]:
-        """Heads trained on every row outside the `left_out` sets whose request is not one of theirs."""
-        requests = {r.prompt for r in self.rows if left_out & set(r.sets)}
-        train = [r for r in self.rows if not left_out & set(r.sets) and r.prompt not in requests]
+        """Heads trained on `training_rows(rows, left_out)`."""
+        train = training_rows(self.rows, left_out)
         key = tuple(r.id for r in train)
         if key not in self._fitted:
             self._fitted[key] = {head: fit(head, training_examples(train, head)) for head in HEADS_USED}
@@ -157,25 +162,6 @@ def build_card(rows: Sequence[LabelledAnswer], sets: Sequence[str] = MEASURED_SE
                  "of 0.5 is that fold's operating point. The shipped screen uses the heads trained on every set "
                  f"(scikit-learn {sklearn.__version__}). Labels: the team's, per the classifiers' LABELLING_GUIDE.md.",
     }
-
-
-def held_out_summary(card: dict, threshold: float | None = None) -> dict:
-    """Over every held-out set of the card: the share of harmful-help answers caught, of the other answers to harmful
-    requests passed and of the compliant answers to harmless requests passed, each with n and a 95% interval."""
-    threshold = card["threshold"] if threshold is None else threshold
-    block = [s for entry in card["sets"] for s in entry["scores"]["block"]]
-    refused = [s for entry in card["sets"] if ":" not in entry["set"] for s in entry["scores"]["pass"]]
-    safe = [s for entry in card["sets"] if entry["set"].endswith(":harmless") for s in entry["scores"]["pass"]]
-
-    def share(name: str, scores: list[float], is_hit) -> dict:
-        figure = proportion(name, sum(map(is_hit, scores)), len(scores))
-        return {"value": round(figure.value, 4), "low": round(figure.low, 4), "high": round(figure.high, 4),
-                "n": len(scores)}
-
-    return {"threshold": threshold,
-            "harmful_help_caught": share("caught", block, lambda s: s >= threshold),
-            "other_harmful_request_answers_passed": share("passed", refused, lambda s: s < threshold),
-            "harmless_compliant_passed": share("passed", safe, lambda s: s < threshold)}
 
 
 def _sha256(path: Path) -> str:
