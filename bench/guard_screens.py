@@ -6,9 +6,9 @@ Speed: `measure_throughput` (safehub/guard/screens/throughput.py) on one pinned 
 (~1.3 KB: a support agent's system prompt and a user turn) through every input screen, and a 2,000
 character answer window through harmful_output, both "cold" (a new conversation every call) and
 "streaming" (the same conversation, a new window each call, as the gateway re-screens a stream).
-Quality: the held-out test metrics stored in the artifact (scripts/build_guard_screens.py), harmful_output on the
-refusal classifier's held-out answers (whole and first 200 characters), and the suite flag rates of
-safehub/guard/screens/evaluation.py, which are measured only, never tuned on.
+Quality: each screen's held-out recall and false-positive rate by source at its shipped threshold (its card:
+scripts/build_guard_input_screens.py, scripts/build_harmful_output_card.py), harmful_output's pooled figures on real
+answers, and the suite flag rates of safehub/guard/screens/evaluation.py, which are measured only, never tuned on.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from safehub.guard.card import figures_at, read_card
 from safehub.guard.screens import load_screen
 from safehub.guard.screens.evaluation import format_suite_report, output_report, suite_report
 from safehub.guard.screens.linear import ScreenModels, artifact_version
@@ -44,6 +45,13 @@ def streaming_output_us(seconds: float) -> float:
     return round((time.thread_time() - started) / calls * 1e6, 1)
 
 
+def held_out(rule: str) -> dict:
+    """{set: {"recall": ..., "false_positive_rate": ...}} from the rule's card at its threshold (each with n and CI)."""
+    card = read_card(rule)
+    return {entry["set"]: {key: value for key, value in figures_at(entry["block"], entry["pass"], card["threshold"]).items()
+                           if key != "confusion"} for entry in card["sets"]}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=2.0, help="timing per measurement")
@@ -58,9 +66,9 @@ def main(argv: list[str] | None = None) -> None:
         "artifact": artifact_version(), "python": platform.python_version(), "cpu_cores_used": 1,
         "throughput": throughput, "harmful_output_streaming_us": streaming_output_us(args.seconds),
         "targets_us": {"all_input": TARGET_INPUT_US, "harmful_output": TARGET_OUTPUT_US},
-        "heldout": {name: model.metrics.get("heldout_test") for name, model in models.items()},
+        "heldout": {name: held_out(name) for name in (*models, "harmful_output")},
         "thresholds": {name: model.threshold for name, model in models.items()},
-        "harmful_output_on_real_answers": {"whole": output_report(), "first_200_chars": output_report(opening_chars=200)},
+        "harmful_output_on_real_answers": output_report(),
         "suites": suite_report(),
     }
     result["meets_targets"] = {
@@ -73,8 +81,11 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(rates, dict):
             print(f"{name:18s} {rates['per_s']:9.0f} screens/s per core  ({rates['us_per_call']:.0f} us)")
     print(f"harmful_output streaming: {result['harmful_output_streaming_us']:.0f} us per 2 KB window")
-    for name, metrics in result["heldout"].items():
-        print(f"{name} held-out: {metrics}")
+    for name, sets in result["heldout"].items():
+        for set_name, figures in sets.items():
+            shown = [f"{key} {f['value']:.3f} [{f['low']:.3f}, {f['high']:.3f}] n={f['n']}"
+                     for key, f in figures.items() if f["n"]]
+            print(f"{name:18s} held out on {set_name:28s} " + "; ".join(shown))
     print(f"harmful_output on real labelled answers: {result['harmful_output_on_real_answers']}")
     print(format_suite_report(result["suites"]))
     print(f"wrote {args.out}")

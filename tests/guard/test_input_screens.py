@@ -12,11 +12,11 @@ import pytest
 from safehub.guard.metrics import Metrics
 from safehub.guard.policy import Policy
 from safehub.guard.screens import SCREENS, load_screen
-from safehub.guard.screens.linear import INPUT_ARTIFACT_PATH
+from safehub.guard.screens.linear import ARTIFACT_PATH
 from safehub.guard.screens.training import DATA_DIR, RECIPES, fit_screen, leave_one_source_out, read_rows, screen_rows
 from safehub.suites.loader import SHIPPED_DIR, load_suite_file, resolve_suite
 
-SCREENS_DIR = INPUT_ARTIFACT_PATH.parent
+SCREENS_DIR = ARTIFACT_PATH.parent
 INPUT_RULES = ("harmful_request", "persona_jailbreak")
 
 
@@ -173,5 +173,5 @@ def test_the_cards_held_out_scores_are_recomputed_from_the_shipped_data(rule):
 
 def test_rebuilding_harmful_request_reproduces_the_shipped_model():
     rebuilt = fit_screen(screen_rows("harmful_request"), RECIPES["harmful_request"])
-    shipped = json.loads(INPUT_ARTIFACT_PATH.read_text(encoding="utf-8"))["models"]["harmful_request"]
+    shipped = json.loads(ARTIFACT_PATH.read_text(encoding="utf-8"))["models"]["harmful_request"]
     assert json.loads(json.dumps(rebuilt)) == shipped

@@ -12,17 +12,18 @@ matches the catalogue's own templates, so it inflates gains on this suite). For 
 harmful samples give the recall and benign look-alikes the false-positive rate, i.e. the input half
 of the guard's over-refusal (not_overrefuse falls by at most that share when the guard blocks).
 instruction_hierarchy's system prompts are legitimate personas and formats: persona_jailbreak should
-leave them alone.
+leave them alone. `output_report()` gives harmful_output's held-out figures on real answers, from its card.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from safehub.attacks import ATTACKS
 from safehub.guard.screens.harmful_request import HarmfulRequest
 from safehub.guard.screens.known_attack import KnownAttack
-from safehub.guard.screens.linear import INPUT_ARTIFACT_PATH, ScreenModels
+from safehub.guard.screens.linear import ARTIFACT_PATH, ScreenModels
 from safehub.guard.screens.persona_jailbreak import PersonaJailbreak
 from safehub.suites.loader import resolve_suite
 
@@ -30,7 +31,7 @@ INPUT_RULES = ("persona_jailbreak", "known_attack", "harmful_request")
 
 
 def input_screens(artifact: Path | None = None) -> dict:
-    models = ScreenModels.load(artifact or INPUT_ARTIFACT_PATH)
+    models = ScreenModels.load(artifact or ARTIFACT_PATH)
     return {"persona_jailbreak": PersonaJailbreak(models), "known_attack": KnownAttack(),
             "harmful_request": HarmfulRequest(models)}
 
@@ -104,22 +105,32 @@ def format_suite_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def output_report(artifact: Path | None = None, opening_chars: int | None = None) -> dict:
-    """harmful_output's precision/recall on real answers of real models (the graders' labelled sets, which the
-    screen's trained parts never saw): an answer the labellers judged to give harmful help must be flagged; any
-    other answer, and every answer to a harmless request, must not. Whole answers or, with `opening_chars`, their
-    first characters only (a stream's start)."""
-    from safehub.classifiers.labelled import read_labelled
-    from safehub.guard.screens.harmful_output import HarmfulOutput
-    from safehub.guard.screens.metrics import binary_metrics
+def output_report(card: dict | None = None, threshold: float | None = None) -> dict:
+    """harmful_output on real answers of real models, held out by source: its card's scores (harmful_output.card.json,
+    scripts/build_harmful_output_card.py) at `threshold` (default: the card's operating point).
 
-    models = ScreenModels.load(artifact)
-    screen = HarmfulOutput(models)  # the shipped harmful_request screen (input_screens.json) rates the request
-    rows = [r for r in read_labelled() if r.harmful is False or (r.harmful and r.harmful_help is not None)]
-    truth = [bool(r.harmful and r.harmful_help) for r in rows]
-    flagged = []
-    for row in rows:
-        answer = row.response if opening_chars is None else row.response[:opening_chars]
-        result = screen.score_output([{"role": "user", "content": row.prompt}], answer)
-        flagged.append(result.score >= screen.threshold)
-    return binary_metrics(truth, flagged)
+    Pooled over the card's sets: the share of answers giving harmful help that it blocks, of the other answers to
+    harmful requests (refusals, deflections) that it passes, and of the compliant answers to harmless requests that
+    it passes, each with n and a 95% Wilson interval; "by_set" gives the same per source.
+    """
+    from safehub.guard.screens.harmful_output import CARD_PATH
+    from safehub.stats import proportion
+
+    card = card if card is not None else json.loads(CARD_PATH.read_text(encoding="utf-8"))
+    threshold = card["threshold"] if threshold is None else threshold
+
+    def share(scores: list[float], is_blocked: bool) -> dict:
+        figure = proportion("share", sum((s >= threshold) == is_blocked for s in scores), len(scores))
+        value = None if figure.value is None else round(figure.value, 4)
+        return {"value": value, "low": round(figure.low, 4), "high": round(figure.high, 4), "n": len(scores)}
+
+    def figures(sets: list[dict]) -> dict:
+        harmful = [entry for entry in sets if not entry["set"].endswith(":harmless")]
+        harmless = [entry for entry in sets if entry["set"].endswith(":harmless")]
+        return {"harmful_help_caught": share([s for e in harmful for s in e["scores"]["block"]], True),
+                "other_harmful_request_answers_passed": share([s for e in harmful for s in e["scores"]["pass"]], False),
+                "harmless_compliant_passed": share([s for e in harmless for s in e["scores"]["pass"]], False)}
+
+    sources = sorted({entry["set"].split(":")[0] for entry in card["sets"]})
+    return {"threshold": threshold, **figures(card["sets"]),
+            "by_set": {name: figures([e for e in card["sets"] if e["set"].split(":")[0] == name]) for name in sources}}

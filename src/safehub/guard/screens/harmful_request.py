@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 
 from safehub.guard.screens.base import InputScreen, ScreenResult
-from safehub.guard.screens.linear import INPUT_ARTIFACT_PATH, ScreenModels, artifact_version
+from safehub.guard.screens.linear import ARTIFACT_PATH, ScreenModels, artifact_version
 from safehub.guard.screens.message_scores import highest_score
 from safehub.guard.screens.registry import register
 from safehub.guard.screens.text import screened_messages
@@ -32,10 +32,10 @@ ROLES = ("user",)
 @register
 class HarmfulRequest(InputScreen):
     rule = "harmful_request"
-    version = artifact_version(INPUT_ARTIFACT_PATH)
+    version = artifact_version(ARTIFACT_PATH)
 
     def __init__(self, models: ScreenModels | None = None):
-        self.model = (models or ScreenModels.load(INPUT_ARTIFACT_PATH))[self.rule]
+        self.model = (models or ScreenModels.load(ARTIFACT_PATH))[self.rule]
         # Memoised by the screened (index, role, text) triples: the gateway's output stage may ask again for the
         # request it has just screened, and again on every window of a streamed answer.
         self._cached = functools.lru_cache(maxsize=1024)(self._score_found)

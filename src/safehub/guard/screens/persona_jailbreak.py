@@ -17,7 +17,7 @@ windows; the score is the highest over the screened messages.
 from __future__ import annotations
 
 from safehub.guard.screens.base import InputScreen, ScreenResult
-from safehub.guard.screens.linear import INPUT_ARTIFACT_PATH, ScreenModels, artifact_version
+from safehub.guard.screens.linear import ARTIFACT_PATH, ScreenModels, artifact_version
 from safehub.guard.screens.message_scores import highest_message_score
 from safehub.guard.screens.registry import register
 
@@ -27,10 +27,10 @@ ROLES = ("system", "developer", "user")
 @register
 class PersonaJailbreak(InputScreen):
     rule = "persona_jailbreak"
-    version = artifact_version(INPUT_ARTIFACT_PATH)
+    version = artifact_version(ARTIFACT_PATH)
 
     def __init__(self, models: ScreenModels | None = None):
-        self.model = (models or ScreenModels.load(INPUT_ARTIFACT_PATH))[self.rule]
+        self.model = (models or ScreenModels.load(ARTIFACT_PATH))[self.rule]
 
     def score_input(self, messages: list[dict]) -> ScreenResult:
         score, where = highest_message_score(self.model, messages, ROLES)

@@ -125,9 +125,8 @@ def train(examples: Sequence[Example], recipe: Recipe, threshold: float = 0.5) -
                                         * sources[(e.file, e.is_block, e.source)]) for e in examples])
     model = LogisticRegression(C=recipe.strength, max_iter=5000, tol=1e-6).fit(x, y, sample_weight=weight)
     coef, intercept = model.coef_[0], float(model.intercept_[0])
-    return model_payload(kind="tfidf", features=features, idf=idf, coef=coef,
-                         intercept=intercept, window=recipe.window, stride=recipe.stride,
-                         by_sentence=recipe.by_sentence, lexicon={}, threshold=threshold)
+    return model_payload(features=features, idf=idf, coef=coef, intercept=intercept, window=recipe.window,
+                         stride=recipe.stride, by_sentence=recipe.by_sentence, threshold=threshold)
 
 
 def choose_threshold(probabilities: Sequence[float], examples: Sequence[Example], target_fpr: float) -> float:
