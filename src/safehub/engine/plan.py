@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 
 from safehub.attacks import ATTACKS
 from safehub.errors import UsageError
 from safehub.models.base import GenerateConfig
 from safehub.scorers import SCORERS
 from safehub.suites.schema import Sample, Suite
+from safehub.trials.base import Trial
 
-
-@dataclass(frozen=True)
-class PlannedTrial:
-    suite: str
-    sample: Sample
-    sample_pk: int
-    attack: str
-    epoch: int
-    messages: list[dict]
-    needs_logprobs: bool = False
-
-    @property
-    def key(self) -> tuple[int, str, int]:
-        return (self.sample_pk, self.attack, self.epoch)
+PlannedTrial = Trial  # the engine's name for a trial it has planned but not yet run
 
 
 def check_suites(suites: list[Suite]) -> None:
