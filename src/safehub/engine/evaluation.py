@@ -27,6 +27,7 @@ from safehub.scorers.model_graders import ModelGrader, model_grader_class
 from safehub.store import queries, writes
 from safehub.store.db import connect, database_url, parse_url
 from safehub.store.faults import write_fault
+from safehub.store.nodes import stored_nodes
 from safehub.suites import Sample, Suite, resolve_suite_refs
 
 LOGPROB_TOP_K = 5
@@ -181,6 +182,8 @@ async def _resume(engine: Engine, run_ids: list[str], progress: RunProgress | No
         jobs.append(_job(run["id"], adapter, config, pending, len(planned), len(planned) - len(pending),
                          judges.get((config.judge, config.judge_grader))))
         jobs[-1].kept = kept_answers.load(run["id"])  # answers the store refused last time: stored, not asked again
+        # The steps of conversations a kill cut short: replayed, so no model is asked for them again.
+        jobs[-1].stored_nodes = await asyncio.to_thread(stored_nodes, engine, run["id"])
         if progress is not None:
             progress.add_run(run["id"], f"{run['id']} {adapter.spec.display}", len(planned),
                              len(planned) - len(pending))

@@ -6,7 +6,8 @@ Each model gets its own pool of `concurrency` workers pulling from its own list 
 trials, so a slow vendor never holds back a fast one. A worker hands each trial to the job's
 driver (trials.base: one call, or a strategy's whole conversation) and stores its outcome; the
 adapter owns retries and backoff, and whatever comes back — answer or error — is scored (answers
-only) and stored.
+only) and stored. A conversation's nodes go to the same writer as they happen (engine.nodes), and
+its calls to the response cache (engine.cache).
 
 A write the store refuses for good (engine.writer) stops every run at once: the calls in flight are
 cancelled, no further model call is made, each run is marked `failed` with the reason where the store
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from safehub.engine import pending
+from safehub.engine.cache import CachedModel
+from safehub.engine.nodes import TrialNodes
 from safehub.engine.plan import PlannedTrial, cache_key
 from safehub.engine.progress import RunProgress
 from safehub.engine.writer import LOCK_WAIT_MS, TrialWriter
@@ -52,6 +55,7 @@ class RunJob:
     tokens: int = 0
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     driver: TrialDriver | None = None  # None: one call per trial (SingleTurn) with `config`
+    stored_nodes: dict = field(default_factory=dict)  # trial key -> {node key: Node} an earlier session stored
 
     def __post_init__(self) -> None:
         if self.driver is None:
@@ -153,7 +157,11 @@ async def _run_job(engine: Engine, job: RunJob, writer: TrialWriter, progress: R
     async def worker() -> None:
         while work and not stop.is_set():
             trial, key = work.pop()
-            outcome = await job.driver.run(trial, job.adapter, None)
+            sink = TrialNodes(writer, job.run_id, trial.key, job.stored_nodes.get(trial.key, {}))
+            # One-call trials were served from the cache in one batch (_serve_cache); a conversation asks per call.
+            target = CachedModel(job.adapter, engine, trial.epoch) if job.use_cache and not job.driver.is_one_call \
+                else job.adapter
+            outcome = await job.driver.run(trial, target, sink)
             record = _outcome_record(trial, outcome, key)
             if _needs_judge(job, trial, outcome.completion):
                 await _add_judge_score(job, trial, outcome.completion, record)

@@ -27,7 +27,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from safehub.engine import pending
 from safehub.engine.grading import grade_records
 from safehub.store.faults import StoreWriteError, write_fault
+from safehub.store.nodes import write_nodes
 from safehub.store.writes import TrialRecord, beat, write_trials
+from safehub.trials.base import Node
 
 # SQLite's own wait for its write lock on each try; between tries the writer sleeps on the event loop.
 LOCK_WAIT_MS = 200
@@ -53,6 +55,7 @@ class TrialWriter:
         self.keep_error: OSError | None = None  # keeping them failed too
         self._unstored: dict[str, list[TrialRecord]] = defaultdict(list)
         self._buffer: dict[str, list[TrialRecord]] = defaultdict(list)
+        self._nodes: dict[str, list[tuple[tuple[int, str, int], Node]]] = defaultdict(list)
         self._buffered = 0
         self._is_retrying = False
         self._wake = asyncio.Event()
@@ -83,6 +86,23 @@ class TrialWriter:
         if self.failure is not None:
             raise self.failure
 
+    async def add_node(self, run_id: str, trial_key: tuple[int, str, int], node: Node) -> None:
+        """Buffer one node of a conversation trial; it is written in the next batch, before any trial row
+        of that batch, so a stored trial always has its nodes. Raises the writer's failure once it has one
+        (the node is then lost, and a resume asks for it again)."""
+        if self.failure is not None:
+            raise self.failure
+        self._nodes[run_id].append((trial_key, node))
+        self._buffered += 1
+        if self._buffered >= self.batch_size:
+            self._wake.set()
+            await asyncio.sleep(0)
+        if self._buffered >= self.max_buffered or self._is_retrying:
+            self._drained.clear()
+            await self._drained.wait()
+        if self.failure is not None:
+            raise self.failure
+
     async def _loop(self) -> None:
         try:
             while not self._closed:
@@ -103,15 +123,18 @@ class TrialWriter:
             return
         if self._buffered:
             batch, self._buffer, self._buffered = self._buffer, defaultdict(list), 0
+            nodes, self._nodes = self._nodes, defaultdict(list)
             try:
-                self.written += await self._store(lambda: self._write(batch))
+                self.written += await self._store(lambda: self._write(batch, nodes))
             except Exception:  # the store refused it, or grading broke: keep the answers for the resume
                 for run_id, records in batch.items():
                     self._unstored[run_id].extend(records)
                 raise
         self._drained.set()
 
-    def _write(self, batch: dict[str, list[TrialRecord]]) -> int:
+    def _write(self, batch: dict[str, list[TrialRecord]], nodes: dict[str, list]) -> int:
+        for run_id, run_nodes in nodes.items():  # an insert that skips stored keys: a retry stores each once
+            write_nodes(self.engine, run_id, run_nodes, lock_wait_ms=LOCK_WAIT_MS)
         for records in batch.values():
             grade_records(records)  # a retried batch is already graded: grading skips it
         return sum(write_trials(self.engine, run_id, records, lock_wait_ms=LOCK_WAIT_MS)

@@ -193,6 +193,15 @@ def cached_responses(engine: Engine, keys: list[str]) -> dict[str, dict]:
     return found
 
 
+def cache_response(engine: Engine, key: str, completion) -> None:
+    """Store one answer in the response cache (engine.cache); a key already there is kept."""
+    with engine.begin() as connection:
+        connection.execute(_insert_ignoring_duplicates(connection, response_cache, ["key"]).values(
+            key=key, text=completion.text, finish_reason=completion.finish_reason,
+            input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
+            first_token_logprobs=completion.first_token_logprobs, created_at=now()))
+
+
 def write_trials(engine: Engine, run_id: str, records: list[TrialRecord], *, lock_wait_ms: int | None = None) -> int:
     """Store a batch in one transaction; a trial already stored is skipped. Returns how many were new.
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol
 
 from safehub.models.base import Completion, GenerateConfig, Message
+from safehub.models.spec import ModelSpec
 from safehub.scorers.base import Score
 from safehub.suites.schema import Sample
 
@@ -74,7 +75,9 @@ class Outcome:
 
 
 class Target(Protocol):
-    """The model under test (or an attacker or judge): anything with the adapters' `generate`."""
+    """The model under test (or an attacker or judge): anything with the adapters' `spec` and `generate`."""
+
+    spec: ModelSpec
 
     async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion: ...
 
