@@ -247,13 +247,23 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
     """A run, its metrics and its trials."""
     from safehub.store import queries
     from safehub.store.db import connect
+    from safehub.store.nodes import trial_nodes_of, usage_by_role
 
     engine = connect(db, for_reading=True)
     summary = queries.run_summary(engine, run_id)
+    usage = usage_by_role(engine, run_id)  # adaptive attacks: the attacker's, target's and judge's calls
     if as_json:
-        out.print_json(data={**summary, "trials": queries.run_trials(engine, run_id)})
+        listed = queries.run_trials(engine, run_id)
+        if usage:
+            nodes = trial_nodes_of(engine, run_id)
+            keys = queries.trial_keys(engine, run_id)
+            for trial in listed:
+                trial["nodes"] = nodes.get(keys[trial["trial_id"]], [])
+        out.print_json(data={**summary, "usage_by_role": usage, "trials": listed})
         return
     print_summaries([summary])
+    if usage:
+        _print_usage(usage)
     table = Table(title=f"trials (first {trials})", title_justify="left")
     for column in ("sample", "attack", "epoch", "verdict", "response / error"):
         table.add_column(column)
@@ -263,6 +273,17 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
         table.add_row(safe_text(f"{trial['suite']}/{trial['sample_id']}"), trial["attack"], str(trial["epoch"]),
                       safe_text(verdict), safe_text(body, 100))
     out.print(table)
+
+
+def _print_usage(usage: list[dict]) -> None:
+    table = Table(title="adaptive attack: calls, tokens and estimated cost per role", title_justify="left")
+    for column in ("role", "model", "calls", "input tokens", "output tokens", "cost"):
+        table.add_column(column, justify="left" if column in ("role", "model") else "right")
+    for row in usage:
+        cost = "-" if row["cost_usd"] is None else f"${row['cost_usd']:.4f}"
+        table.add_row(row["role"], safe_text(row["model"]), str(row["calls"]), str(row["input_tokens"]),
+                      str(row["output_tokens"]), cost)
+    err.print(table)
 
 
 def _agreement_text(agreement: dict | None) -> str:

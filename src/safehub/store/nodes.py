@@ -12,6 +12,7 @@ from dataclasses import asdict
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from safehub.models.presets import estimated_cost_usd
 from safehub.models.spec import ModelSpec
@@ -73,8 +74,11 @@ def usage_by_role(engine: Engine, run_id: str) -> list[dict]:
                     func.coalesce(func.sum(trial_nodes.c.output_tokens), 0).label("output_tokens"))
              .where(trial_nodes.c.run_id == run_id, trial_nodes.c.model.is_not(None), fresh)
              .group_by(trial_nodes.c.role, trial_nodes.c.model).order_by(trial_nodes.c.role, trial_nodes.c.model))
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(query).all()
+    except DBAPIError:  # a read-only store from before migration 0008 has no nodes to count
+        return []
     usage = []
     for row in rows:
         spec = ModelSpec.parse(row.model)

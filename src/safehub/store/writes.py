@@ -19,6 +19,7 @@ from sqlalchemy import Integer, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from safehub.metrics import is_higher_safer
 from safehub.models.presets import estimated_cost_usd
 from safehub.models.spec import ModelSpec
 from safehub.store.schema import evaluations, models, response_cache, responses, runs, samples, scores, trials
@@ -347,7 +348,9 @@ def add_override(engine: Engine, trial_id: int, *, is_safe: bool, by: str, reaso
         created_at = now()
         connection.execute(insert(scores), [
             {"trial_id": trial_id, "grader": "human", "grader_version": "1", "metric": metric,
-             "label": "human_safe" if is_safe else "human_unsafe", "value": 1.0 if is_safe else 0.0,
+             "label": "human_safe" if is_safe else "human_unsafe",
+             # 1.0 is the safe verdict, except where a metric counts the unsafe outcome (attack_success_rate).
+             "value": float(is_safe) if is_higher_safer(metric) else float(not is_safe),
              "explanation": reason, "details": None, "is_override": True, "created_by": by,
              "created_at": created_at} for metric in metrics])
         connection.execute(update(runs).where(runs.c.id == trial.run_id)
