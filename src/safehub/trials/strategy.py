@@ -86,7 +86,6 @@ class TrialConversation:
         self.threshold = driver.options.threshold
         self.epoch = trial.epoch
         self.queries = 0
-        self.is_budget_spent = False
         self.answers: list[_Answer] = []
         self.errors: list[Completion] = []
         self.tokens = {role: {"input": 0, "output": 0, "calls": 0} for role in ROLES}
@@ -95,6 +94,10 @@ class TrialConversation:
         self.attacker_timeout_s = timeout_s
 
     # -- the budget
+
+    @property
+    def is_budget_spent(self) -> bool:
+        return self.queries_left == 0
 
     @property
     def is_stopped(self) -> bool:
@@ -106,17 +109,11 @@ class TrialConversation:
 
     def reserve(self, wanted: int) -> list[int]:
         granted = wanted if self.queries_left is None else min(wanted, self.queries_left)
-        if granted < wanted:
-            self.is_budget_spent = True
         numbers = list(range(self.queries + 1, self.queries + granted + 1))
         self.queries += granted
         return numbers
 
     # -- asking models, or taking back what an earlier session stored
-
-    async def _call(self, role: str, model: Target, messages: list[dict], config: GenerateConfig) -> Completion:
-        completion = await model.generate(messages, config)
-        return completion
 
     def _count(self, node: Node) -> None:
         if node.role in self.tokens and node.model is not None and not node.is_cached:
