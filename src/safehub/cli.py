@@ -61,6 +61,9 @@ def print_summaries(summaries: list[dict], console: Console | None = None) -> No
                           error_text if index == 0 else "")
     console.print(table)
     for summary in summaries:
+        if summary.get("usage_by_role"):
+            _print_usage(summary["usage_by_role"], console)
+    for summary in summaries:
         cost = summary["cost_usd"]
         console.print(f"run {summary['run_id']} {summary['status']}: {summary['counts']['trials']}/"
                   f"{summary['counts']['planned']} trials, {summary['tokens']['input'] + summary['tokens']['output']} tokens"
@@ -247,23 +250,20 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
     """A run, its metrics and its trials."""
     from safehub.store import queries
     from safehub.store.db import connect
-    from safehub.store.nodes import trial_nodes_of, usage_by_role
+    from safehub.store.nodes import trial_nodes_of
 
     engine = connect(db, for_reading=True)
     summary = queries.run_summary(engine, run_id)
-    usage = usage_by_role(engine, run_id)  # adaptive attacks: the attacker's, target's and judge's calls
     if as_json:
         listed = queries.run_trials(engine, run_id)
-        if usage:
+        if summary["usage_by_role"]:  # an adaptive attack: each trial's conversation or tree
             nodes = trial_nodes_of(engine, run_id)
             keys = queries.trial_keys(engine, run_id)
             for trial in listed:
                 trial["nodes"] = nodes.get(keys[trial["trial_id"]], [])
-        out.print_json(data={**summary, "usage_by_role": usage, "trials": listed})
+        out.print_json(data={**summary, "trials": listed})
         return
     print_summaries([summary])
-    if usage:
-        _print_usage(usage)
     table = Table(title=f"trials (first {trials})", title_justify="left")
     for column in ("sample", "attack", "epoch", "verdict", "response / error"):
         table.add_column(column)
@@ -275,7 +275,7 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
     out.print(table)
 
 
-def _print_usage(usage: list[dict]) -> None:
+def _print_usage(usage: list[dict], console: Console) -> None:
     table = Table(title="adaptive attack: calls, tokens and estimated cost per role", title_justify="left")
     for column in ("role", "model", "calls", "input tokens", "output tokens", "cost"):
         table.add_column(column, justify="left" if column in ("role", "model") else "right")
@@ -283,7 +283,7 @@ def _print_usage(usage: list[dict]) -> None:
         cost = "-" if row["cost_usd"] is None else f"${row['cost_usd']:.4f}"
         table.add_row(row["role"], safe_text(row["model"]), str(row["calls"]), str(row["input_tokens"]),
                       str(row["output_tokens"]), cost)
-    err.print(table)
+    console.print(table)
 
 
 def _agreement_text(agreement: dict | None) -> str:

@@ -15,6 +15,7 @@ from safehub.stats import clustered_rate, consistency_metrics, goodness_metric, 
 from safehub.store.adaptive import adaptive_metrics
 from safehub.store.db import is_read_only
 from safehub.store.measurements import newest_measurement_id
+from safehub.store.nodes import usage_by_role
 from safehub.store.schema import responses, run_summaries, runs, samples, scores, trials
 from safehub.store.search import transcript_facets
 
@@ -303,6 +304,8 @@ def run_summary(engine: Engine, run_id: str) -> dict:
         "tokens": {"input": run["input_tokens"], "output": run["output_tokens"]},
         "cost_usd": run["cost_usd"], "duration_s": run["duration_s"],
         "metrics": sorted(metrics, key=lambda m: m.get("category") or ""),
+        # Adaptive attacks: the attacker's, target's and judge's calls, tokens and cost; [] for other runs.
+        "usage_by_role": usage_by_role(engine, run_id),
     }
 
 
