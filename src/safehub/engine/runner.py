@@ -168,7 +168,11 @@ async def _run_job(engine: Engine, job: RunJob, writer: TrialWriter, progress: R
             await writer.add(job.run_id, record)
             _count(job, outcome.completion, progress)
 
-    workers = [asyncio.create_task(worker()) for _ in range(max(1, min(job.concurrency, len(work))))]
+    # A one-call trial is one request: `concurrency` workers keep the model busy. A conversation spends most of
+    # its time waiting on its attacker or judge, so every one of them starts at once and the per-model limits
+    # (models.limits, one per adapter) bound the calls in flight, for the target, attacker and judge alike.
+    n_workers = min(job.concurrency, len(work)) if job.driver.is_one_call else len(work)
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, n_workers))]
     try:
         await asyncio.gather(*workers)
     finally:
