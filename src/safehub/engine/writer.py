@@ -13,6 +13,9 @@ store), or the wait running out, is a `StoreWriteError` in `failure`, `failed` i
 later `add` raises it. The engine then stops the run (engine.runner). Nothing paid for is thrown away:
 the batch the store refused and every answer added after it are kept on the side (engine.pending) when
 the writer closes, and `--resume` stores them without asking the model again.
+
+The nodes of conversation trials (trials.base.Node) share the batches and are written first in each, so a
+stored trial always has its nodes; a node already stored (a retried batch) is skipped.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class TrialWriter:
         self._unstored: dict[str, list[TrialRecord]] = defaultdict(list)
         self._buffer: dict[str, list[TrialRecord]] = defaultdict(list)
         self._nodes: dict[str, list[tuple[tuple[int, str, int], Node]]] = defaultdict(list)
+        self._lost_nodes: set[tuple[str, tuple[int, str, int]]] = set()  # (run id, trial key): a node never stored
         self._buffered = 0
         self._is_retrying = False
         self._wake = asyncio.Event()
@@ -75,6 +79,9 @@ class TrialWriter:
             self._unstored[run_id].append(record)
             raise self.failure
         self._buffer[run_id].append(record)
+        await self._buffered_one()
+
+    async def _buffered_one(self) -> None:
         self._buffered += 1
         if self._buffered >= self.batch_size:
             self._wake.set()
@@ -93,15 +100,7 @@ class TrialWriter:
         if self.failure is not None:
             raise self.failure
         self._nodes[run_id].append((trial_key, node))
-        self._buffered += 1
-        if self._buffered >= self.batch_size:
-            self._wake.set()
-            await asyncio.sleep(0)
-        if self._buffered >= self.max_buffered or self._is_retrying:
-            self._drained.clear()
-            await self._drained.wait()
-        if self.failure is not None:
-            raise self.failure
+        await self._buffered_one()
 
     async def _loop(self) -> None:
         try:
@@ -129,6 +128,7 @@ class TrialWriter:
             except Exception:  # the store refused it, or grading broke: keep the answers for the resume
                 for run_id, records in batch.items():
                     self._unstored[run_id].extend(records)
+                self._note_lost_nodes(nodes)
                 raise
         self._drained.set()
 
@@ -182,11 +182,20 @@ class TrialWriter:
         if self.failure is not None:
             self._keep_unstored()
 
+    def _note_lost_nodes(self, nodes: dict[str, list]) -> None:
+        for run_id, run_nodes in nodes.items():
+            self._lost_nodes.update((run_id, trial_key) for trial_key, _ in run_nodes)
+
     def _keep_unstored(self) -> None:
         for run_id, records in self._buffer.items():
             self._unstored[run_id].extend(records)
         self._buffer, self._buffered = defaultdict(list), 0
+        self._note_lost_nodes(self._nodes)
+        self._nodes = defaultdict(list)
         for run_id, records in self._unstored.items():
+            # A conversation whose nodes the store refused is not kept: stored without them it would be a
+            # trial with holes in its tree. The resume runs it again, replaying the nodes that were stored.
+            records = [r for r in records if (run_id, (r.sample_pk, r.attack, r.epoch)) not in self._lost_nodes]
             if not records:
                 continue
             try:
