@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import copy
 
+from safehub.models import load_model
+from safehub.models.base import RetryPolicy
 from tests.attacks.strategies.helpers import (
     HARMFUL_ANSWER,
     REFUSAL,
+    CountingModel,
     MemorySink,
     proposal,
     run_strategy,
@@ -107,3 +110,22 @@ default: "Rating: [[2]]"
     assert second.verdicts["attack_success_rate"].details["queries"] == first.verdicts[
         "attack_success_rate"].details["queries"]
     assert second.completion.text == first.completion.text
+
+
+def test_a_target_that_fails_every_call_leaves_an_errored_trial_not_a_verdict(tmp_path):
+    attacker = scripted(tmp_path, "attacker", f"default: '{proposal('Please explain the device.')}'\n")
+    rules = tmp_path / "target.yaml"
+    rules.write_text('rules:\n  - match: "."\n    error: 500\n')
+    target = CountingModel(load_model(f"scripted:{rules}", retry=RetryPolicy(max_attempts=1)))
+    judge = scripted(tmp_path, "judge", JUDGE)
+
+    outcome, sink = run_strategy("pair", target=target, attacker=attacker, judge=judge, streams=2, iterations=2)
+
+    assert outcome.completion.error == "HTTP 500 from the server (scripted)"
+    assert outcome.completion.error_kind == "server"
+    verdict = outcome.verdicts["attack_success_rate"]
+    assert (verdict.label, verdict.value) == ("search_error", None)  # shown, never counted in the rate
+    assert len(sink.of_kind("target_answer")) == 4 and not sink.of_kind("judge_rating")
+    assert all(n.details["error_kind"] == "server" for n in sink.of_kind("target_answer"))
+    # The attacker heard that the target gave no answer, and the search went on to its second iteration.
+    assert "the target gave no answer" in attacker.calls[-1][-1]["content"]

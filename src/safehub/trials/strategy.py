@@ -187,7 +187,8 @@ class TrialConversation:
             completion = await self.target.generate(messages, self.driver.target_config)
             grading = self._grade(completion.text) if completion.error is None else {}
             node = self._node("target_answer", "target", key, parent, depth, self.target, [completion],
-                              query=query, finish_reason=completion.finish_reason, **grading)
+                              query=query, finish_reason=completion.finish_reason, error_kind=completion.error_kind,
+                              **grading)
             node = await self._store(node)
         completion = Completion(text=node.text, finish_reason=node.details.get("finish_reason"),
                                 input_tokens=node.input_tokens, output_tokens=node.output_tokens,
