@@ -57,7 +57,10 @@ def _attacker_messages(conversation: Conversation, history: list[dict]) -> list[
 
 async def _propose(conversation: Conversation, shape: TreeShape, leaf: Leaf, sibling: int, depth: int) -> Candidate:
     cid = f"{leaf.cid}.{sibling}"
-    seed = (conversation.epoch - 1) * 1000 + leaf.stream * shape.branching + sibling
+    # Distinct per epoch, level, stream and sibling: siblings (and streams) asked the same thing must not get
+    # one cached answer, nor a leaf whose proposal failed (same history) its parent's proposals back.
+    per_level = shape.roots * shape.branching
+    seed = (conversation.epoch - 1) * 1000 * per_level + depth * per_level + leaf.stream * shape.branching + sibling
     step = await conversation.propose(f"{cid}/attacker", leaf.parent, depth, _attacker_messages(conversation, leaf.history),
                                       seed, ATTACKER_KEYS, prompts("attacker")["reminder"])
     return Candidate(leaf, cid, step)
