@@ -13,8 +13,9 @@
     default: "Sure."
 
 `replies:` (instead of `reply:`) lists answers to one rule: a call with a seed gets `replies[seed % len]`, a
-call without one the first. Attackers are sampled with a seed per stream and branch (attacks.strategies), so
-this is how a test gives the branches of one tree different proposals, the same on every run.
+call without one the first. Attackers are sampled with a seed per level, stream and branch (attacks.strategies:
+with `len` the branching factor, branch j gets `replies[j]`), so a test gives the branches of one tree different
+proposals, the same on every run.
 """
 
 from __future__ import annotations
