@@ -12,6 +12,7 @@ from safehub.models.spec import ModelSpec
 from safehub.store import queries
 from safehub.store import search as search_store
 from safehub.store.compare import compare_runs
+from safehub.store.conversations import conversation_nodes
 from safehub.store.schema import models, responses, runs, samples, scores, trials
 from safehub.store.self_preservation import self_preservation_breakdown
 
@@ -161,6 +162,8 @@ def trial_detail(engine: Engine, trial_id: int) -> dict:
     for verdict in verdicts:
         verdict["created_at"] = verdict["created_at"].isoformat(timespec="seconds")
     detail["scores"] = verdicts
+    # An adaptive trial is a whole conversation: every step the strategy stored (empty for a one-call trial).
+    detail["nodes"] = conversation_nodes(engine, detail["run_id"], detail["sample_pk"], detail["attack"], detail["epoch"])
     return detail
 
 
