@@ -8,6 +8,7 @@ from sqlalchemy import desc, func, select
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
+from safehub.hub.jailbreaks_view import JAILBREAKS, jailbreak_comparison
 from safehub.models.spec import ModelSpec
 from safehub.store import queries
 from safehub.store import search as search_store
@@ -204,11 +205,13 @@ def category_view(engine: Engine, category: str) -> dict:
                      for m in metrics}
         models.append({"run_id": run["id"], "model": summary["model"], "metrics": metrics,
                        "subcategories": {name: rows for name, rows in breakdown.items() if len(rows) > 1}})
-    if not models:
+    # Jailbreaks: static templates and adaptive strategies side by side, each model's newest run of each.
+    side_by_side = jailbreak_comparison(engine) if category == JAILBREAKS else None
+    if not models and not (side_by_side and side_by_side["models"]):
         raise UsageError(f"no run has results in category {category!r}")
     names = sorted({m["name"] for model in models for m in model["metrics"]})
     return {"category": category, "models": models, "metric_names": names,
-            "definitions": {name: DEFINITIONS.get(name, "") for name in names}}
+            "definitions": {name: DEFINITIONS.get(name, "") for name in names}, "side_by_side": side_by_side}
 
 
 SECRET_WORDS = ("key", "token", "secret", "password", "authorization")
