@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 import pytest
 import yaml
 
+from safehub.hub import attack_tree as attack_tree_module
 from safehub.hub.app import create_app
 from tests.attacks.strategies.helpers import FOOLING_REFUSAL, HARMFUL_ANSWER, REFUSAL, proposal, question
 from tests.conftest import safehub
@@ -246,3 +247,54 @@ def test_jailbreaks_page_puts_static_and_adaptive_results_side_by_side(client, s
     for text, metric in zip(shown, expected):
         assert f"{metric['value']:.3f}" in text and f"[{metric['low']:.3f}, {metric['high']:.3f}] n={metric['n']}" in text
     assert "on disallowed_content requests" in shown[2] and "queries to success: median" in shown[3]
+
+
+def test_export_has_each_adaptive_trials_page_and_the_side_by_side_as_plain_files(client, store, tmp_path):
+    db_url, runs = store
+    out = tmp_path / "site"
+    result = safehub("export", "--out", str(out), "--db", db_url)
+    assert result.returncode == 0, result.stderr
+
+    for strategy in ("tap", "crescendo"):
+        run_id = runs[strategy]["run_id"]
+        listed = client.get(f"/api/runs/{run_id}/trials").json()["trials"]
+        transcripts = (out / f"runs/{run_id}/trials-1.html").read_text()
+        for trial in listed:
+            exported = (out / f"trials/{trial['trial_id']}.html").read_text()
+            served = client.get(f"/trials/{trial['trial_id']}").text
+            assert boxes_of(exported).boxes == boxes_of(served).boxes != []  # the same tree as the served hub
+            assert "<form" not in exported  # nothing to post to in a folder of files
+            assert f'href="../../trials/{trial["trial_id"]}.html">the attack tree and every step</a>' in transcripts
+    side_by_side = (out / "categories/jailbreaks.html").read_text()
+    assert '<table class="side-by-side">' in side_by_side and runs["tap"]["run_id"] in side_by_side
+    for page in out.rglob("*.html"):
+        text = page.read_text()
+        assert "<script" not in text
+        for link in re.findall(r'href="([^"#?]+)', text):
+            assert not link.startswith("/") and (page.parent / link).resolve().exists(), (page, link)
+
+
+def test_a_tree_too_large_to_draw_draws_its_first_attempts_and_lists_them_all():
+    def node(seq: int, kind: str, parent: int | None, key: str, **details) -> dict:
+        return {"seq": seq, "parent": parent, "depth": 1, "kind": kind, "role": "attacker", "key": key,
+                "model": "scripted:attacker.yaml", "text": f"text {seq}", "input_tokens": 1, "output_tokens": 1,
+                "latency_ms": 1.0, "rating": None, "error": None, "is_cached": False, "details": details}
+
+    # PAIR-like streams, the last stream's attempt made first; each stream's first refinement grown from it.
+    streams = attack_tree_module.MAX_DRAWN // 2 + 50
+    nodes = [node(streams - stream, "attacker_proposal", None, f"s{stream}.1/attacker", prompt=f"prompt {stream}")
+             for stream in range(streams)]
+    nodes += [node(2 * streams - stream, "attacker_proposal", streams - stream, f"s{stream}.1.0/attacker")
+              for stream in range(streams)]
+    tree = attack_tree_module.attack_tree(nodes)
+
+    assert len(tree.attempts) == 2 * streams and tree.drawn == attack_tree_module.MAX_DRAWN
+    drawn = boxes_of(tree.svg).boxes
+    assert len(drawn) == attack_tree_module.MAX_DRAWN == len(re.findall(r"<a href=", tree.svg))
+    names = [box["text"][0] for box in drawn]
+    # The first made: every stream's attempt, then the refinements of the streams made first, in stream order
+    # (s100 after s99: the numbers in a name compare as numbers). Each refinement is drawn with its edge.
+    first_refined = streams - (attack_tree_module.MAX_DRAWN - streams)
+    assert names == [name for stream in range(streams)
+                     for name in [f"s{stream}.1"] + ([f"s{stream}.1.0"] if stream >= first_refined else [])]
+    assert boxes_of(tree.svg).edges == streams - first_refined

@@ -152,7 +152,11 @@ class AttackTree:
 def attack_tree(nodes: list[dict]) -> AttackTree:
     """Group a trial's nodes into attempts, order them as a tree and draw it."""
     ordered = _attempts(nodes)
-    return AttackTree(ordered, draw(ordered[:MAX_DRAWN]), min(len(ordered), MAX_DRAWN), len(nodes))
+    # The first made, not the first in tree order: every level of a large tree shows, and each drawn attempt's
+    # parent (made before it) is drawn too.
+    made_first = {id(attempt) for attempt in sorted(ordered, key=lambda attempt: attempt.seq)[:MAX_DRAWN]}
+    drawn = [attempt for attempt in ordered if id(attempt) in made_first]
+    return AttackTree(ordered, draw(drawn), len(drawn), len(nodes))
 
 
 def _attempts(nodes: list[dict]) -> list[Attempt]:
