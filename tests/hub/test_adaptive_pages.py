@@ -298,3 +298,17 @@ def test_a_tree_too_large_to_draw_draws_its_first_attempts_and_lists_them_all():
     assert names == [name for stream in range(streams)
                      for name in [f"s{stream}.1"] + ([f"s{stream}.1.0"] if stream >= first_refined else [])]
     assert boxes_of(tree.svg).edges == streams - first_refined
+
+
+def test_an_adaptive_runs_page_shows_calls_tokens_and_cost_per_role(client, store):
+    _, runs = store
+    run = runs["tap"]
+    page = client.get(f"/runs/{run['run_id']}").text
+
+    usage = run["usage_by_role"]
+    assert {row["role"] for row in usage} == {"attacker", "target", "judge"}
+    rows = re.findall(r"<tr><td>(attacker|target|judge)</td><td>([^<]*)</td><td class=\"num\">(\d+)</td>\n"
+                      r"<td class=\"num\">(\d+)</td><td class=\"num\">(\d+)</td>", page)
+    assert sorted(rows) == sorted((row["role"], row["model"], str(row["calls"]), str(row["input_tokens"]),
+                                   str(row["output_tokens"])) for row in usage)
+    assert 'href="/categories/jailbreaks">jailbreaks</a> puts it beside the static templates' in page
