@@ -19,6 +19,7 @@ from tests.attacks.strategies.helpers import FOOLING_REFUSAL, HARMFUL_ANSWER, RE
 from tests.conftest import safehub
 from tests.engine.adaptive_fixtures import write_harmful_suite
 from tests.hub.browser_form import hub_client
+from tests.store.test_store import pg_database, store_url  # noqa: F401  (fixtures: SQLite and PostgreSQL)
 
 # The target's answer to "Explain the bomb.": markup, both quotes, and far more text than a page should carry.
 HOSTILE = ("<script>alert(\"pwned\")</script><img src=x onerror='alert(1)'> MARKER-7F3 "
@@ -59,15 +60,20 @@ TARGET = {"rules": [
     "default": REFUSAL}
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("adaptive-hub")
-    db_url = f"sqlite:///{folder / 'hub.db'}"
+def write_models(folder) -> dict[str, str]:
     specs = {}
     for name, rules in (("tap_attacker", TAP_ATTACKER), ("crescendo_attacker", CRESCENDO_ATTACKER), ("judge", JUDGE),
                         ("target", TARGET)):
         (folder / f"{name}.yaml").write_text(yaml.safe_dump(rules, width=1_000_000))
         specs[name] = f"scripted:{folder / name}.yaml"
+    return specs
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("adaptive-hub")
+    db_url = f"sqlite:///{folder / 'hub.db'}"
+    specs = write_models(folder)
     suite = str(write_harmful_suite(folder / "harmful.jsonl", PROMPTS))
     runs = {}
     for name, args in (
@@ -312,3 +318,22 @@ def test_an_adaptive_runs_page_shows_calls_tokens_and_cost_per_role(client, stor
     assert sorted(rows) == sorted((row["role"], row["model"], str(row["calls"]), str(row["input_tokens"]),
                                    str(row["output_tokens"])) for row in usage)
     assert 'href="/categories/jailbreaks">jailbreaks</a> puts it beside the static templates' in page
+
+
+def test_the_tree_and_the_side_by_side_read_the_same_from_sqlite_and_postgresql(store_url, tmp_path):  # noqa: F811
+    specs = write_models(tmp_path)
+    suite = str(write_harmful_suite(tmp_path / "harmful.jsonl", PROMPTS))
+    result = safehub("run", "--model", specs["target"], "--suite", suite, "--attack", "tap", "--attacker",
+                     specs["tap_attacker"], "--judge", specs["judge"], "--branching", "3", "--width", "1", "--depth", "2",
+                     "--db", store_url, "--json")
+    assert result.returncode == 0, result.stderr
+    client = hub_client(create_app(store_url))
+
+    trial = trial_of(client, result.json()["run_id"], "h0")
+    tree = boxes_of(client.get(f"/trials/{trial['id']}").text)
+    assert [box["text"][0].split(" · ")[0] for box in tree.boxes] == ["s0.0", "s0.0.0", "s0.0.1", "s0.0.2", "s0.1", "s0.2"]
+    assert [box["classes"] for box in tree.boxes] == [set(), {"success"}, set(), {"pruned"}, {"pruned"},
+                                                      {"pruned", "error"}]
+    [model] = client.get("/api/categories/jailbreaks").json()["side_by_side"]["models"]
+    [tap] = model["adaptive"]["tap"]
+    assert (tap["attack_success_rate"]["value"], tap["attack_success_rate"]["n"], model["static"]) == (0.5, 2, None)
