@@ -12,9 +12,11 @@ from html.parser import HTMLParser
 
 import pytest
 import yaml
+from markupsafe import escape
 
 from safehub.hub import attack_tree as attack_tree_module
 from safehub.hub.app import create_app
+from safehub.metrics import ATTACK_SUCCESS_RATE, QUERIES_TO_SUCCESS
 from tests.attacks.strategies.helpers import FOOLING_REFUSAL, HARMFUL_ANSWER, REFUSAL, proposal, question
 from tests.conftest import safehub
 from tests.engine.adaptive_fixtures import write_harmful_suite
@@ -337,3 +339,13 @@ def test_the_tree_and_the_side_by_side_read_the_same_from_sqlite_and_postgresql(
     [model] = client.get("/api/categories/jailbreaks").json()["side_by_side"]["models"]
     [tap] = model["adaptive"]["tap"]
     assert (tap["attack_success_rate"]["value"], tap["attack_success_rate"]["n"], model["static"]) == (0.5, 2, None)
+
+
+def test_a_category_page_defines_the_adaptive_metrics_it_lists(client):
+    # The model's newest run is the Crescendo one, on disallowed_content requests.
+    data = client.get("/api/categories/disallowed_content").json()
+    assert {"attack_success_rate", "queries_to_success"} <= set(data["metric_names"])
+    page = client.get("/categories/disallowed_content").text
+    for metric in (ATTACK_SUCCESS_RATE, QUERIES_TO_SUCCESS):
+        assert data["definitions"][metric.name] == metric.definition
+        assert f'<h2>{metric.name}</h2>\n<p class="note">{escape(metric.definition)}</p>' in page

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
 from safehub.hub.jailbreaks_view import JAILBREAKS, jailbreak_comparison
+from safehub.metrics import METRICS
 from safehub.models.spec import ModelSpec
 from safehub.store import queries
 from safehub.store import search as search_store
@@ -211,7 +212,8 @@ def category_view(engine: Engine, category: str) -> dict:
         raise UsageError(f"no run has results in category {category!r}")
     names = sorted({m["name"] for model in models for m in model["metrics"]})
     return {"category": category, "models": models, "metric_names": names,
-            "definitions": {name: DEFINITIONS.get(name, "") for name in names}, "side_by_side": side_by_side}
+            "definitions": {name: DEFINITIONS.get(name) or (METRICS[name].definition if name in METRICS else "")
+                            for name in names}, "side_by_side": side_by_side}
 
 
 SECRET_WORDS = ("key", "token", "secret", "password", "authorization")
