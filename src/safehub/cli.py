@@ -61,6 +61,9 @@ def print_summaries(summaries: list[dict], console: Console | None = None) -> No
                           error_text if index == 0 else "")
     console.print(table)
     for summary in summaries:
+        if summary.get("usage_by_role"):
+            _print_usage(summary["usage_by_role"], console)
+    for summary in summaries:
         cost = summary["cost_usd"]
         console.print(f"run {summary['run_id']} {summary['status']}: {summary['counts']['trials']}/"
                   f"{summary['counts']['planned']} trials, {summary['tokens']['input'] + summary['tokens']['output']} tokens"
@@ -123,6 +126,20 @@ def run(
     resume: Annotated[Optional[list[str]], typer.Option("--resume", help="Run id to finish; repeatable.")] = None,
     db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with run ids, counts and metrics.")] = False,
+    attack: Annotated[Optional[str], typer.Option(
+        help="Adaptive attack on every harmful request: pair, tap or crescendo (--judge is then its judge).")] = None,
+    attacker: Annotated[Optional[str], typer.Option(help="Model spec of the attack's attacker (default: local).")] = None,
+    max_queries: Annotated[Optional[int], typer.Option(
+        "--max-queries", help="Target queries per request before the attack stops.")] = None,
+    streams: Annotated[Optional[int], typer.Option(help="pair: parallel streams (default 20).")] = None,
+    iterations: Annotated[Optional[int], typer.Option(help="pair: refinements per stream (default 3).")] = None,
+    branching: Annotated[Optional[int], typer.Option(help="tap: branching factor (default 4).")] = None,
+    width: Annotated[Optional[int], typer.Option(help="tap: leaves kept per level (default 10).")] = None,
+    depth: Annotated[Optional[int], typer.Option(help="tap: levels (default 10).")] = None,
+    turns: Annotated[Optional[int], typer.Option(help="crescendo: turns (default 10).")] = None,
+    backtracks: Annotated[Optional[int], typer.Option(help="crescendo: refused turns retried (default 10).")] = None,
+    threshold: Annotated[Optional[int], typer.Option(
+        help="Judge rating (1-10) that ends an attack as a jailbreak, if the grader agrees (default 10).")] = None,
 ) -> None:
     """Evaluate models on suites; prints the run id(s).
 
@@ -143,16 +160,21 @@ def run(
     else:
         generation = {k: v for k, v in {"max_tokens": max_tokens, "temperature": temperature,
                                         "timeout_s": timeout}.items() if v is not None}
+        strategy = {k: v for k, v in {"streams": streams, "iterations": iterations, "branching": branching,
+                                      "width": width, "depth": depth, "turns": turns, "backtracks": backtracks,
+                                      "threshold": threshold}.items() if v is not None}
         if config is not None:
             settings = config_from_file(config)
             overrides = {k: v for k, v in {"limit": limit, "epochs": epochs, "concurrency": concurrency,
                                            "judge": judge, "judge_grader": judge_grader,
-                                           "max_attempts": max_attempts}.items() if v is not None}
+                                           "max_attempts": max_attempts, "attack": attack, "attacker": attacker,
+                                           "max_queries": max_queries}.items() if v is not None}
             if model or suite:
                 raise UsageError("--config already names the models and suites; drop --model/--suite or --config")
             merged = settings.model_dump()
             merged.update(overrides)
             merged["generation"].update(generation)
+            merged["strategy"] = {**merged["strategy"], **strategy}
             if no_cache:
                 merged["cache"] = False
             settings = config_from_flags(**merged)
@@ -164,7 +186,9 @@ def run(
             settings = config_from_flags(models=_split(model), suites=_split(suite), limit=limit, epochs=epochs,
                                          concurrency=concurrency, judge=judge, judge_grader=judge_grader,
                                          max_attempts=max_attempts,
-                                         generation=generation or None, cache=False if no_cache else None)
+                                         generation=generation or None, cache=False if no_cache else None,
+                                         attack=attack, attacker=attacker, max_queries=max_queries,
+                                         strategy=strategy or None)
         source = str(config) if config else "flags"
         make = lambda stop, progress: start_evaluation(settings, db, progress, stop, config_source=source)  # noqa: E731
 
@@ -226,11 +250,18 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
     """A run, its metrics and its trials."""
     from safehub.store import queries
     from safehub.store.db import connect
+    from safehub.store.nodes import trial_nodes_of
 
     engine = connect(db, for_reading=True)
     summary = queries.run_summary(engine, run_id)
     if as_json:
-        out.print_json(data={**summary, "trials": queries.run_trials(engine, run_id)})
+        listed = queries.run_trials(engine, run_id)
+        if summary["usage_by_role"]:  # an adaptive attack: each trial's conversation or tree
+            nodes = trial_nodes_of(engine, run_id)
+            keys = queries.trial_keys(engine, run_id)
+            for trial in listed:
+                trial["nodes"] = nodes.get(keys[trial["trial_id"]], [])
+        out.print_json(data={**summary, "trials": listed})
         return
     print_summaries([summary])
     table = Table(title=f"trials (first {trials})", title_justify="left")
@@ -242,6 +273,17 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
         table.add_row(safe_text(f"{trial['suite']}/{trial['sample_id']}"), trial["attack"], str(trial["epoch"]),
                       safe_text(verdict), safe_text(body, 100))
     out.print(table)
+
+
+def _print_usage(usage: list[dict], console: Console) -> None:
+    table = Table(title="adaptive attack: calls, tokens and estimated cost per role", title_justify="left")
+    for column in ("role", "model", "calls", "input tokens", "output tokens", "cost"):
+        table.add_column(column, justify="left" if column in ("role", "model") else "right")
+    for row in usage:
+        cost = "-" if row["cost_usd"] is None else f"${row['cost_usd']:.4f}"
+        table.add_row(row["role"], safe_text(row["model"]), str(row["calls"]), str(row["input_tokens"]),
+                      str(row["output_tokens"]), cost)
+    console.print(table)
 
 
 def _agreement_text(agreement: dict | None) -> str:

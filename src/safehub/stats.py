@@ -310,3 +310,27 @@ def corrected_rate_bootstrap(positives: float, n: int, confusion: list[list[int]
         high = max(x for x in (high, wilson_high, value) if x is not None)
     return {"value": value, "low": low, "high": high, "dropped": dropped, "resamples": resamples,
             "sensitivity": sensitivity, "specificity": specificity, "is_clipped": is_clipped}
+
+
+def median_interval(values: list[float]) -> dict:
+    """The median of `values` with a distribution-free 95% interval from order statistics (the binomial method,
+    e.g. Conover, "Practical Nonparametric Statistics", 3rd ed., 3.2): ranks r and n + 1 - r, with r the largest
+    whose coverage 1 - 2 P(Binomial(n, 1/2) <= r - 1) is still at least 95%. Below six values no pair of ranks
+    reaches 95%, and the interval is the whole range.
+
+    >>> interval = median_interval([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    >>> interval["value"], interval["low"], interval["high"]
+    (5.5, 2.0, 9.0)
+    """
+    ordered = sorted(float(v) for v in values)
+    n = len(ordered)
+    if n == 0:
+        return {"value": None, "low": None, "high": None, "n": 0}
+    cdf = np.cumsum([math.comb(n, k) for k in range(n + 1)]) / 2.0 ** n
+    rank = 0  # 1-based; 0: no pair of ranks covers 95%
+    for candidate in range(1, n // 2 + 1):
+        if 1.0 - 2.0 * cdf[candidate - 1] < 0.95:
+            break
+        rank = candidate
+    low, high = (ordered[rank - 1], ordered[n - rank]) if rank else (ordered[0], ordered[-1])
+    return {"value": float(np.median(ordered)), "low": low, "high": high, "n": n}

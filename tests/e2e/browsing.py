@@ -123,7 +123,9 @@ INSPECT_JS = r"""() => {
   for (let node = walker.nextNode(); node; node = walker.nextNode())
     if (node.data.includes('\u202e') && !node.parentElement.closest('pre, td'))
       problems.push(`a right-to-left override outside model output, in <${node.parentElement.tagName.toLowerCase()}>`);
-  const links = [...document.querySelectorAll('a[href]')].map(a => a.href.split('#')[0]);
+  // getAttribute, not .href: an SVG <a> (an attack tree's box) has an SVGAnimatedString there.
+  const links = [...document.querySelectorAll('a[href]')]
+    .map(a => new URL(a.getAttribute('href'), document.baseURI).href.split('#')[0]);
   return {h1: h1 ? h1.innerText : null, problems, links: [...new Set(links)]};
 }"""
 

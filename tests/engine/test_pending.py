@@ -103,3 +103,32 @@ def test_keeping_that_fails_too_is_reported_not_hidden(tmp_path, monkeypatch):
     finally:
         holder.close()
     assert writer.kept == {} and isinstance(writer.keep_error, OSError)
+
+
+def test_a_conversation_whose_nodes_were_refused_is_not_kept_but_run_again(tmp_path, monkeypatch):
+    from safehub.trials.base import Node
+
+    monkeypatch.setenv("SAFEHUB_CACHE", str(tmp_path / "cache"))
+    writer, holder = _locked_writer(tmp_path)
+    conversation = _record(1)
+    conversation.attack = "pair"
+
+    async def add_both() -> None:
+        writer.start()
+        try:
+            await writer.add_node("run1", (1, "pair", 1), Node(kind="target_answer", role="target", key="s0.0/target"))
+            await writer.add("run1", conversation)
+            await writer.add("run1", _record(2))
+            await asyncio.sleep(1.0)  # the writer's batch is refused by the held lock
+            await writer.add("run1", _record(3))
+        except StoreWriteError:
+            pass
+        await writer.close()
+
+    try:
+        asyncio.run(add_both())
+    finally:
+        holder.close()
+    assert writer.failure is not None
+    # The one-call answers are kept; the conversation would be stored without its node, so the resume reruns it.
+    assert sorted(pending.load("run1")) == [(2, "none", 1), (3, "none", 1)]

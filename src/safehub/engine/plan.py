@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 
 from safehub.attacks import ATTACKS
 from safehub.errors import UsageError
 from safehub.models.base import GenerateConfig
 from safehub.scorers import SCORERS
 from safehub.suites.schema import Sample, Suite
+from safehub.trials.base import Trial
 
-
-@dataclass(frozen=True)
-class PlannedTrial:
-    suite: str
-    sample: Sample
-    sample_pk: int
-    attack: str
-    epoch: int
-    messages: list[dict]
-    needs_logprobs: bool = False
-
-    @property
-    def key(self) -> tuple[int, str, int]:
-        return (self.sample_pk, self.attack, self.epoch)
+PlannedTrial = Trial  # the engine's name for a trial it has planned but not yet run
 
 
 def check_suites(suites: list[Suite]) -> None:
@@ -48,12 +35,32 @@ def selected_samples(suite: Suite, limit: int | None) -> list[Sample]:
     return suite.samples if limit is None else suite.samples[:limit]
 
 
+def is_attackable(sample: Sample) -> bool:
+    """A strategy attacks harmful requests: samples the refusal grader reads with `expected: refuse`."""
+    return sample.scorer == "refusal" and sample.expected == "refuse"
+
+
+def check_strategy_samples(suites: list[Suite], strategy: str, limit: int | None) -> None:
+    """A strategy needs at least one harmful request to attack; raise UsageError naming the suites otherwise."""
+    if not any(is_attackable(sample) for suite in suites for sample in selected_samples(suite, limit)):
+        names = ", ".join(suite.name for suite in suites)
+        raise UsageError(f"--attack {strategy}: suites {names} have no harmful request (a refusal-scored sample with "
+                         "expected: refuse) to attack; pick a suite such as disallowed_content")
+
+
 def plan_trials(suites: list[Suite], sample_pks: dict[str, dict[str, int]], *, limit: int | None,
-                epochs: int) -> list[PlannedTrial]:
+                epochs: int, strategy: str | None = None) -> list[PlannedTrial]:
+    """Every sample x static attack x epoch; with a `strategy`, instead every harmful request x epoch, its
+    trial a whole conversation named after the strategy (the suites' static attacks are not applied)."""
     planned = []
     for suite in suites:
         pks = sample_pks[suite.name]
         for sample in selected_samples(suite, limit):
+            if strategy is not None:
+                if is_attackable(sample):
+                    planned += [PlannedTrial(suite.name, sample, pks[sample.id], strategy, epoch, sample.chat())
+                                for epoch in range(1, epochs + 1)]
+                continue
             chat = sample.chat()
             for attack_name in suite.attacks:
                 messages = ATTACKS[attack_name].apply(chat)

@@ -3,8 +3,11 @@
     outcome = await execute_runs(engine, [RunJob(run_id, adapter, pending, config)], progress=None)
 
 Each model gets its own pool of `concurrency` workers pulling from its own list of pending
-trials, so a slow vendor never holds back a fast one. The adapter owns retries and backoff;
-whatever `generate` returns — answer or error — is scored (answers only) and stored.
+trials, so a slow vendor never holds back a fast one. A worker hands each trial to the job's
+driver (trials.base: one call, or a strategy's whole conversation) and stores its outcome; the
+adapter owns retries and backoff, and whatever comes back — answer or error — is scored (answers
+only) and stored. A conversation's nodes go to the same writer as they happen (engine.nodes), and
+its calls to the response cache (engine.cache).
 
 A write the store refuses for good (engine.writer) stops every run at once: the calls in flight are
 cancelled, no further model call is made, each run is marked `failed` with the reason where the store
@@ -21,12 +24,16 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from safehub.engine import pending
+from safehub.engine.cache import CachedModel
+from safehub.engine.nodes import TrialNodes
 from safehub.engine.plan import PlannedTrial, cache_key
 from safehub.engine.progress import RunProgress
 from safehub.engine.writer import LOCK_WAIT_MS, TrialWriter
 from safehub.models.base import Completion, GenerateConfig, ModelAdapter
 from safehub.store.faults import StoreWriteError
 from safehub.store.writes import ScoreRecord, TrialRecord, cached_responses, fail_run, finish_run
+from safehub.trials.base import Outcome, TrialDriver
+from safehub.trials.single_turn import SingleTurn
 
 
 @dataclass
@@ -47,11 +54,18 @@ class RunJob:
     errors: int = 0
     tokens: int = 0
     errors_by_kind: dict[str, int] = field(default_factory=dict)
+    driver: TrialDriver | None = None  # None: one call per trial (SingleTurn) with `config`
+    stored_nodes: dict = field(default_factory=dict)  # trial key -> {node key: Node} an earlier session stored
+
+    def __post_init__(self) -> None:
+        if self.driver is None:
+            self.driver = SingleTurn(self.config, self.logprob_config)
 
 
-def _record(trial: PlannedTrial, completion: Completion, *, is_cached: bool, key: str | None) -> TrialRecord:
+def _record(trial: PlannedTrial, completion: Completion, *, is_cached: bool, key: str | None,
+            messages: list[dict] | None = None) -> TrialRecord:
     return TrialRecord(
-        sample_pk=trial.sample_pk, attack=trial.attack, epoch=trial.epoch, messages=trial.messages,
+        sample_pk=trial.sample_pk, attack=trial.attack, epoch=trial.epoch, messages=messages or trial.messages,
         text=completion.text, finish_reason=completion.finish_reason, input_tokens=completion.input_tokens,
         output_tokens=completion.output_tokens, first_token_logprobs=completion.first_token_logprobs,
         latency_ms=completion.latency_ms, queue_ms=completion.queue_ms, attempts=completion.attempts,
@@ -81,10 +95,10 @@ async def _serve_kept(job: RunJob, writer: TrialWriter, progress: RunProgress | 
 async def _serve_cache(engine: Engine, job: RunJob, writer: TrialWriter, progress: RunProgress | None) -> list:
     """Store kept and cached responses straight away; return (trial, key) pairs that still need the model."""
     trials = await _serve_kept(job, writer, progress)
-    if not job.use_cache:
+    if not job.use_cache or not job.driver.is_one_call:  # a conversation's calls go through engine.cache
         return [(trial, None) for trial in trials]
     spec = str(job.adapter.spec)
-    keyed = [(trial, cache_key(spec, trial.messages, _config_for(job, trial), trial.epoch)) for trial in trials]
+    keyed = [(trial, cache_key(spec, trial.messages, job.driver.config_for(trial), trial.epoch)) for trial in trials]
     hits = await asyncio.to_thread(cached_responses, engine, [key for _, key in keyed])
     misses = []
     for trial, key in keyed:
@@ -117,8 +131,12 @@ async def _add_judge_score(job: RunJob, trial: PlannedTrial, completion: Complet
                                      score.explanation, score.details or None))
 
 
-def _config_for(job: RunJob, trial: PlannedTrial) -> GenerateConfig:
-    return job.logprob_config if trial.needs_logprobs and job.logprob_config is not None else job.config
+def _outcome_record(trial: PlannedTrial, outcome: Outcome, key: str | None) -> TrialRecord:
+    record = _record(trial, outcome.completion, is_cached=False, key=key, messages=outcome.messages)
+    for metric, score in outcome.verdicts.items():
+        record.scores.append(ScoreRecord(score.grader, score.grader_version, metric, score.label, score.value,
+                                         score.explanation, score.details or None))
+    return record
 
 
 def _count(job: RunJob, completion: Completion, progress: RunProgress | None) -> None:
@@ -139,14 +157,22 @@ async def _run_job(engine: Engine, job: RunJob, writer: TrialWriter, progress: R
     async def worker() -> None:
         while work and not stop.is_set():
             trial, key = work.pop()
-            completion = await job.adapter.generate(trial.messages, _config_for(job, trial))
-            record = _record(trial, completion, is_cached=False, key=key)
-            if _needs_judge(job, trial, completion):
-                await _add_judge_score(job, trial, completion, record)
+            sink = TrialNodes(writer, job.run_id, trial.key, job.stored_nodes.get(trial.key, {}))
+            # One-call trials were served from the cache in one batch (_serve_cache); a conversation asks per call.
+            target = CachedModel(job.adapter, engine, trial.epoch) if job.use_cache and not job.driver.is_one_call \
+                else job.adapter
+            outcome = await job.driver.run(trial, target, sink)
+            record = _outcome_record(trial, outcome, key)
+            if _needs_judge(job, trial, outcome.completion):
+                await _add_judge_score(job, trial, outcome.completion, record)
             await writer.add(job.run_id, record)
-            _count(job, completion, progress)
+            _count(job, outcome.completion, progress)
 
-    workers = [asyncio.create_task(worker()) for _ in range(max(1, min(job.concurrency, len(work))))]
+    # A one-call trial is one request: `concurrency` workers keep the model busy. A conversation spends most of
+    # its time waiting on its attacker or judge, so every one of them starts at once and the per-model limits
+    # (models.limits, one per adapter) bound the calls in flight, for the target, attacker and judge alike.
+    n_workers = min(job.concurrency, len(work)) if job.driver.is_one_call else len(work)
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, n_workers))]
     try:
         await asyncio.gather(*workers)
     finally:

@@ -13,6 +13,9 @@ store), or the wait running out, is a `StoreWriteError` in `failure`, `failed` i
 later `add` raises it. The engine then stops the run (engine.runner). Nothing paid for is thrown away:
 the batch the store refused and every answer added after it are kept on the side (engine.pending) when
 the writer closes, and `--resume` stores them without asking the model again.
+
+The nodes of conversation trials (trials.base.Node) share the batches and are written first in each, so a
+stored trial always has its nodes; a node already stored (a retried batch) is skipped.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from safehub.engine import pending
 from safehub.engine.grading import grade_records
 from safehub.store.faults import StoreWriteError, write_fault
+from safehub.store.nodes import write_nodes
 from safehub.store.writes import TrialRecord, beat, write_trials
+from safehub.trials.base import Node
 
 # SQLite's own wait for its write lock on each try; between tries the writer sleeps on the event loop.
 LOCK_WAIT_MS = 200
@@ -53,6 +58,8 @@ class TrialWriter:
         self.keep_error: OSError | None = None  # keeping them failed too
         self._unstored: dict[str, list[TrialRecord]] = defaultdict(list)
         self._buffer: dict[str, list[TrialRecord]] = defaultdict(list)
+        self._nodes: dict[str, list[tuple[tuple[int, str, int], Node]]] = defaultdict(list)
+        self._lost_nodes: set[tuple[str, tuple[int, str, int]]] = set()  # (run id, trial key): a node never stored
         self._buffered = 0
         self._is_retrying = False
         self._wake = asyncio.Event()
@@ -72,6 +79,9 @@ class TrialWriter:
             self._unstored[run_id].append(record)
             raise self.failure
         self._buffer[run_id].append(record)
+        await self._buffered_one()
+
+    async def _buffered_one(self) -> None:
         self._buffered += 1
         if self._buffered >= self.batch_size:
             self._wake.set()
@@ -82,6 +92,15 @@ class TrialWriter:
             await self._drained.wait()
         if self.failure is not None:
             raise self.failure
+
+    async def add_node(self, run_id: str, trial_key: tuple[int, str, int], node: Node) -> None:
+        """Buffer one node of a conversation trial; it is written in the next batch, before any trial row
+        of that batch, so a stored trial always has its nodes. Raises the writer's failure once it has one
+        (the node is then lost, and a resume asks for it again)."""
+        if self.failure is not None:
+            raise self.failure
+        self._nodes[run_id].append((trial_key, node))
+        await self._buffered_one()
 
     async def _loop(self) -> None:
         try:
@@ -103,15 +122,19 @@ class TrialWriter:
             return
         if self._buffered:
             batch, self._buffer, self._buffered = self._buffer, defaultdict(list), 0
+            nodes, self._nodes = self._nodes, defaultdict(list)
             try:
-                self.written += await self._store(lambda: self._write(batch))
+                self.written += await self._store(lambda: self._write(batch, nodes))
             except Exception:  # the store refused it, or grading broke: keep the answers for the resume
                 for run_id, records in batch.items():
                     self._unstored[run_id].extend(records)
+                self._note_lost_nodes(nodes)
                 raise
         self._drained.set()
 
-    def _write(self, batch: dict[str, list[TrialRecord]]) -> int:
+    def _write(self, batch: dict[str, list[TrialRecord]], nodes: dict[str, list]) -> int:
+        for run_id, run_nodes in nodes.items():  # an insert that skips stored keys: a retry stores each once
+            write_nodes(self.engine, run_id, run_nodes, lock_wait_ms=LOCK_WAIT_MS)
         for records in batch.values():
             grade_records(records)  # a retried batch is already graded: grading skips it
         return sum(write_trials(self.engine, run_id, records, lock_wait_ms=LOCK_WAIT_MS)
@@ -159,11 +182,20 @@ class TrialWriter:
         if self.failure is not None:
             self._keep_unstored()
 
+    def _note_lost_nodes(self, nodes: dict[str, list]) -> None:
+        for run_id, run_nodes in nodes.items():
+            self._lost_nodes.update((run_id, trial_key) for trial_key, _ in run_nodes)
+
     def _keep_unstored(self) -> None:
         for run_id, records in self._buffer.items():
             self._unstored[run_id].extend(records)
         self._buffer, self._buffered = defaultdict(list), 0
+        self._note_lost_nodes(self._nodes)
+        self._nodes = defaultdict(list)
         for run_id, records in self._unstored.items():
+            # A conversation whose nodes the store refused is not kept: stored without them it would be a
+            # trial with holes in its tree. The resume runs it again, replaying the nodes that were stored.
+            records = [r for r in records if (run_id, (r.sample_pk, r.attack, r.epoch)) not in self._lost_nodes]
             if not records:
                 continue
             try:

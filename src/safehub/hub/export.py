@@ -21,10 +21,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from safehub.attacks.strategies import STRATEGIES
 from safehub.errors import UsageError
 from safehub.hub import charts, guard_view, views
 from safehub.hub.app import HERE, _jsonable
+from safehub.hub.attack_tree import attack_tree
 from safehub.hub.graders_view import agreement_interval, graders_view
+from safehub.hub.jailbreaks_view import JAILBREAKS, jailbreak_comparison
 from safehub.hub.transcripts_export import PAGE_SIZE, TranscriptPlan, plan_transcripts, relative_urls, slug, write_transcripts
 from safehub.store import queries
 from safehub.store.guard import DecisionRollup
@@ -36,7 +39,18 @@ __all__ = ["PAGE_SIZE", "PATHS", "Exporter", "export_hub", "slug"]
 PATHS = {"overview": "index.html", "static": "static/{}", "category": "categories/{}.html",
          "run": "runs/{}.html", "trials": "runs/{}/trials-1.html", "model": "models/{}.html",
          "compare": "compare/{}--{}.html", "compare_form": "compare/index.html",
-         "self_preservation": "self-preservation.html", "guard": "guard.html", "graders": "graders.html"}
+         "self_preservation": "self-preservation.html", "guard": "guard.html", "graders": "graders.html",
+         "conversation": "trials/{}.html"}  # an adaptive trial's own page: its attack tree and every step
+
+
+def conversation_trial_ids(engine: Engine, run_ids: list[str]) -> set[int]:
+    """The trials of these runs that an adaptive strategy (pair, tap, crescendo) ran as a conversation."""
+    found: set[int] = set()
+    with engine.connect() as connection:
+        for start in range(0, len(run_ids), 500):
+            found.update(connection.execute(select(trials.c.id).where(
+                trials.c.run_id.in_(run_ids[start:start + 500]), trials.c.attack.in_(sorted(STRATEGIES)))).scalars())
+    return found
 
 
 class Exporter:
@@ -48,11 +62,14 @@ class Exporter:
         self.env.globals["agreement_interval"] = agreement_interval
         self.files = 0
         self.transcripts: dict[str, TranscriptPlan] = {}
+        self.conversation_trials: set[int] = set()  # adaptive trials, each with a page of its own
 
     def _url_for(self, depth: int):
         links = relative_urls(PATHS, depth)
 
         def url(kind: str, *parts) -> str:
+            if kind == "trial" and int(parts[0]) in self.conversation_trials:
+                return links("conversation", *parts)
             if kind == "trial":
                 return "../" * depth + self._trial_location(int(parts[0]))
             return links(kind, *parts)
@@ -76,13 +93,17 @@ class Exporter:
         # Every run a model card lists (its history), not only the newest: each number links to its transcripts.
         run_ids = [run["run_id"] for card in cards for run in card["runs"]]
         self.transcripts = {run_id: plan_transcripts(self.engine, run_id) for run_id in run_ids}
+        self.conversation_trials = conversation_trial_ids(self.engine, run_ids)
         # The transcripts are written in the background (worker processes) while this thread writes the rest.
         with ThreadPoolExecutor(max_workers=1) as background:
             transcripts = background.submit(self._export_transcripts, list(self.transcripts.values()))
             self._export_overview(overview)
             # Every category with a metric, not only those with a headline: model cards link them all.
-            for category in sorted({m["category"] for model in overview["models"] for m in model["run"]["metrics"]
-                                    if m.get("category")}):
+            categories = {m["category"] for model in overview["models"] for m in model["run"]["metrics"]
+                          if m.get("category")}
+            if jailbreak_comparison(self.engine)["models"]:  # static and adaptive side by side, from any run
+                categories.add(JAILBREAKS)
+            for category in sorted(categories):
                 self._export_category(category)
             for run_id in run_ids:
                 self._export_run(run_id)
@@ -92,6 +113,8 @@ class Exporter:
             self._export_self_preservation()
             self._export_guard()
             self._export_graders()
+            for trial_id in sorted(self.conversation_trials):
+                self._export_conversation(trial_id)
             self.files += transcripts.result()
         return self.files
 
@@ -144,6 +167,12 @@ class Exporter:
         data = graders_view(self.engine)
         self._page("graders.html", "graders.html", data=data)
         self._write("api/graders.json", json.dumps(_jsonable(data)))
+
+    def _export_conversation(self, trial_id: int) -> None:
+        """An adaptive trial's page, as the served hub shows it but without the override form."""
+        trial = views.trial_detail(self.engine, trial_id)
+        self._page(PATHS["conversation"].format(trial_id), "trial.html", trial=trial,
+                   tree=attack_tree(trial["nodes"]) if trial["nodes"] else None)
 
     def _trial_location(self, trial_id: int) -> str:
         """The transcript page (and anchor) holding a trial: pages hold PAGE_SIZE trials of a run in id order."""

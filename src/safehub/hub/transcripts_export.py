@@ -31,6 +31,8 @@ from markupsafe import Markup
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from safehub.attacks.strategies import STRATEGIES
+
 PAGE_SIZE = 100
 BLOCK_PAGES = 200  # pages per unit of work: a worker streams 20,000 trials at a time
 PARALLEL_FROM_TRIALS = 50_000  # below this, worker start-up costs more than it saves
@@ -189,8 +191,11 @@ class _BlockWriter:
             f"<td>{name(label)}</td><td class=\"num\">{'–' if value is None else f'{value:g}'}</td>"
             f"<td>{escape(explanation) if explanation else ''}</td></tr>"
             for _, grader, version, metric, label, value, explanation, is_override, by in verdicts)
+        # An adaptive trial's tree and steps are on a page of its own (hub.export writes it).
+        tree_link = (f'<p><a href="{escape(self.url("conversation", trial_id))}">the attack tree and every step</a></p>\n'
+                     if attack in STRATEGIES else "")
         return (f'<section id="trial-{trial_id}">\n<h2>Trial {trial_id} · {name(suite)}/{name(sample_id)} · '
-                f"{kind} · attack {name(attack)} · epoch {epoch}</h2>\n"
+                f"{kind} · attack {name(attack)} · epoch {epoch}</h2>\n{tree_link}"
                 f"<details><summary>conversation</summary>{self._conversation(messages)}</details>\n"
                 f'<span class="role">model</span><pre>{answer}</pre>\n'
                 f"<table><tbody>{rows}</tbody></table>\n</section>\n")

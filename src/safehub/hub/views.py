@@ -8,10 +8,13 @@ from sqlalchemy import desc, func, select
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
+from safehub.hub.jailbreaks_view import JAILBREAKS, jailbreak_comparison
+from safehub.metrics import METRICS
 from safehub.models.spec import ModelSpec
 from safehub.store import queries
 from safehub.store import search as search_store
 from safehub.store.compare import compare_runs
+from safehub.store.conversations import conversation_nodes
 from safehub.store.schema import models, responses, runs, samples, scores, trials
 from safehub.store.self_preservation import self_preservation_breakdown
 
@@ -161,6 +164,8 @@ def trial_detail(engine: Engine, trial_id: int) -> dict:
     for verdict in verdicts:
         verdict["created_at"] = verdict["created_at"].isoformat(timespec="seconds")
     detail["scores"] = verdicts
+    # An adaptive trial is a whole conversation: every step the strategy stored (empty for a one-call trial).
+    detail["nodes"] = conversation_nodes(engine, detail["run_id"], detail["sample_pk"], detail["attack"], detail["epoch"])
     return detail
 
 
@@ -201,11 +206,14 @@ def category_view(engine: Engine, category: str) -> dict:
                      for m in metrics}
         models.append({"run_id": run["id"], "model": summary["model"], "metrics": metrics,
                        "subcategories": {name: rows for name, rows in breakdown.items() if len(rows) > 1}})
-    if not models:
+    # Jailbreaks: static templates and adaptive strategies side by side, each model's newest run of each.
+    side_by_side = jailbreak_comparison(engine) if category == JAILBREAKS else None
+    if not models and not (side_by_side and side_by_side["models"]):
         raise UsageError(f"no run has results in category {category!r}")
     names = sorted({m["name"] for model in models for m in model["metrics"]})
     return {"category": category, "models": models, "metric_names": names,
-            "definitions": {name: DEFINITIONS.get(name, "") for name in names}}
+            "definitions": {name: DEFINITIONS.get(name) or (METRICS[name].definition if name in METRICS else "")
+                            for name in names}, "side_by_side": side_by_side}
 
 
 SECRET_WORDS = ("key", "token", "secret", "password", "authorization")

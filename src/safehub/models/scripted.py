@@ -8,7 +8,14 @@
         logprobs: {"Paris": -0.01, "Lyon": -5.2}
       - match: "FAIL"
         error: 500
+      - match: "(?i)write your first prompt"
+        replies: ['{"improvement": "", "prompt": "A"}', '{"improvement": "", "prompt": "B"}']
     default: "Sure."
+
+`replies:` (instead of `reply:`) lists answers to one rule: a call with a seed gets `replies[seed % len]`, a
+call without one the first. Attackers are sampled with a seed per level, stream and branch (attacks.strategies:
+with `len` the branching factor, branch j gets `replies[j]`), so a test gives the branches of one tree different
+proposals, the same on every run.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ _ERRORS = {"429": ("rate_limit", "HTTP 429 rate limited (scripted)"),
 
 
 _FILE_KEYS = ("rules", "default")
-_RULE_KEYS = ("match", "reply", "system_match", "logprobs", "delay_ms", "error")
+_RULE_KEYS = ("match", "reply", "replies", "system_match", "logprobs", "delay_ms", "error")
 
 
 def _check_keys(mapping: dict, known: tuple[str, ...], where: str) -> None:
@@ -50,6 +57,12 @@ class Rule:
     logprobs: dict[str, float] | None = None
     delay_ms: float = 0.0
     error: str | None = None
+    replies: tuple[str, ...] = ()  # chosen by the call's seed, when given
+
+    def reply_for_seed(self, seed: int | None) -> str:
+        if not self.replies:
+            return self.reply
+        return self.replies[(seed or 0) % len(self.replies)]
 
 
 def load_rules(path: Path) -> tuple[list[Rule], str]:
@@ -67,8 +80,11 @@ def load_rules(path: Path) -> tuple[list[Rule], str]:
         error = str(raw["error"]) if raw.get("error") is not None else None
         if error is not None and error not in _ERRORS:
             raise UsageError(f"{field_of}.error: {error!r} is not one of 429, 500, timeout")
-        if error is None and "reply" not in raw:
-            raise UsageError(f"{field_of}: needs 'reply: TEXT' or 'error: 429|500|timeout'")
+        if error is None and "reply" not in raw and "replies" not in raw:
+            raise UsageError(f"{field_of}: needs 'reply: TEXT', 'replies: [TEXT, ...]' or 'error: 429|500|timeout'")
+        replies = raw.get("replies")
+        if replies is not None and (not isinstance(replies, list) or not replies):
+            raise UsageError(f"{field_of}.replies: give a non-empty list of texts")
         try:
             rules.append(Rule(
                 match=re.compile(str(raw["match"])),
@@ -77,6 +93,7 @@ def load_rules(path: Path) -> tuple[list[Rule], str]:
                 logprobs={str(k): float(v) for k, v in raw["logprobs"].items()} if raw.get("logprobs") else None,
                 delay_ms=float(raw.get("delay_ms", 0) or 0),
                 error=error,
+                replies=tuple(str(reply) for reply in replies or ()),
             ))
         except re.error as exc:
             raise UsageError(f"{field_of}: bad regular expression ({exc})") from None
@@ -93,16 +110,16 @@ class ScriptedModel(ModelAdapter):
         super().__init__(spec, max_concurrency=max_concurrency, retry=retry)
         self.rules, self.default = load_rules(Path(spec.model))
 
-    def reply_for(self, messages: list[Message]) -> tuple[Rule | None, str]:
+    def reply_for(self, messages: list[Message], seed: int | None = None) -> tuple[Rule | None, str]:
         user = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
         system = "\n".join(m["content"] for m in messages if m["role"] in ("system", "developer"))
         for rule in self.rules:
             if rule.match.search(user) and (rule.system_match is None or rule.system_match.search(system)):
-                return rule, rule.reply
+                return rule, rule.reply_for_seed(seed)
         return None, self.default
 
     async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
-        rule, reply = self.reply_for(messages)
+        rule, reply = self.reply_for(messages, config.seed)
         if rule and rule.delay_ms:
             await asyncio.sleep(rule.delay_ms / 1000.0)
         if rule and rule.error:

@@ -12,8 +12,10 @@ from sqlalchemy.engine import Engine
 from safehub.errors import UsageError
 from safehub.models.spec import ModelSpec
 from safehub.stats import clustered_rate, consistency_metrics, goodness_metric, proportion
+from safehub.store.adaptive import adaptive_metrics
 from safehub.store.db import is_read_only
 from safehub.store.measurements import newest_measurement_id
+from safehub.store.nodes import usage_by_role
 from safehub.store.schema import responses, run_summaries, runs, samples, scores, trials
 from safehub.store.search import transcript_facets
 
@@ -293,6 +295,7 @@ def run_summary(engine: Engine, run_id: str) -> dict:
                + prompt_sensitivity_rates(engine, run_id))
     attach_grader_figures(engine, run, metrics)
     metrics += judge_corrected(metrics)
+    metrics += adaptive_metrics(engine, run_id, metrics)
     return {
         "run_id": run["id"], "evaluation_id": run["evaluation_id"], "model": run["model_spec"],
         "status": run["status"], "failure": run.get("failure"), "suites": run["suites"],
@@ -301,6 +304,8 @@ def run_summary(engine: Engine, run_id: str) -> dict:
         "tokens": {"input": run["input_tokens"], "output": run["output_tokens"]},
         "cost_usd": run["cost_usd"], "duration_s": run["duration_s"],
         "metrics": sorted(metrics, key=lambda m: m.get("category") or ""),
+        # Adaptive attacks: the attacker's, target's and judge's calls, tokens and cost; [] for other runs.
+        "usage_by_role": usage_by_role(engine, run_id),
     }
 
 
@@ -337,6 +342,14 @@ def run_trials(engine: Engine, run_id: str, *, limit: int | None = None, offset:
     return rows
 
 
+def trial_keys(engine: Engine, run_id: str) -> dict[int, tuple[int, str, int]]:
+    """Trial id -> (sample pk, attack, epoch): how a trial's nodes (store.nodes) are found."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(trials.c.id, trials.c.sample_pk, trials.c.attack, trials.c.epoch)
+                                  .where(trials.c.run_id == run_id))
+        return {row.id: (row.sample_pk, row.attack, row.epoch) for row in rows}
+
+
 def subcategory_breakdown(engine: Engine, run_id: str) -> list[dict]:
     """Every (category, subcategory, metric) rate of a run with its Wilson interval, in one query."""
     verdicts = _latest_scores()
@@ -352,7 +365,8 @@ def subcategory_breakdown(engine: Engine, run_id: str) -> list[dict]:
 
 
 # Bump when what a stored summary holds or how a metric is computed changes: older stored copies are recomputed.
-SUMMARY_FORMAT = 5  # 3: self-preservation rates are means of probabilities; 4: graders and corrected rates; 5: failure
+SUMMARY_FORMAT = 6  # 3: self-preservation rates are means of probabilities; 4: graders and corrected rates; 5: failure;
+# 6: adaptive attacks (attack_success_rate's strategy, queries_to_success)
 
 
 def _full_summary(engine: Engine, run_id: str) -> dict:

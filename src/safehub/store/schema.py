@@ -1,6 +1,7 @@
 """The store's tables (SQLAlchemy Core). Alembic migrations in `migrations/` create and evolve them.
 
-evaluation 1-n run; run n-1 model; run 1-n trial; trial n-1 sample; trial 1-1 response; trial 1-n score.
+evaluation 1-n run; run n-1 model; run 1-n trial; trial n-1 sample; trial 1-1 response; trial 1-n score;
+a conversation trial 1-n trial_nodes (by the trial's key: its nodes are written before the trial row).
 A trial row exists once per (run, sample, attack, epoch): the unique constraint is what makes
 resume and crash recovery safe.
 """
@@ -134,6 +135,36 @@ scores = Table(
     Column("is_override", Boolean, nullable=False, default=False),
     Column("created_by", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The steps of a conversation trial (migration 0008), written as they happen: attacker proposals, target answers,
+# judge ratings, pruned branches, backtracked turns. `key` names a node's place in its conversation, the same on a
+# resume (trials.base.Node); `parent` is the parent node's `seq`.
+trial_nodes = Table(
+    "trial_nodes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False),
+    Column("sample_pk", Integer, ForeignKey("samples.id"), nullable=False),
+    Column("attack", String(100), nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("parent", Integer),
+    Column("depth", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),  # attacker_proposal | on_topic | target_answer | judge_rating | ...
+    Column("role", String(20), nullable=False),  # attacker | target | judge | search
+    Column("model", String(500)),  # display spec: credentials redacted
+    Column("text", Text, nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("rating", Float),
+    Column("error", Text),
+    Column("is_cached", Boolean, nullable=False),
+    Column("details", JSON),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("run_id", "sample_pk", "attack", "epoch", "key", name="uq_trial_nodes_identity"),
+    Index("ix_trial_nodes_trial", "run_id", "sample_pk", "attack", "epoch", "seq"),
 )
 
 response_cache = Table(

@@ -19,6 +19,7 @@ from sqlalchemy import Integer, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from safehub.metrics import is_higher_safer
 from safehub.models.presets import estimated_cost_usd
 from safehub.models.spec import ModelSpec
 from safehub.store.schema import evaluations, models, response_cache, responses, runs, samples, scores, trials
@@ -193,6 +194,15 @@ def cached_responses(engine: Engine, keys: list[str]) -> dict[str, dict]:
     return found
 
 
+def cache_response(engine: Engine, key: str, completion) -> None:
+    """Store one answer in the response cache (engine.cache); a key already there is kept."""
+    with engine.begin() as connection:
+        connection.execute(_insert_ignoring_duplicates(connection, response_cache, ["key"]).values(
+            key=key, text=completion.text, finish_reason=completion.finish_reason,
+            input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
+            first_token_logprobs=completion.first_token_logprobs, created_at=now()))
+
+
 def write_trials(engine: Engine, run_id: str, records: list[TrialRecord], *, lock_wait_ms: int | None = None) -> int:
     """Store a batch in one transaction; a trial already stored is skipped. Returns how many were new.
 
@@ -338,7 +348,9 @@ def add_override(engine: Engine, trial_id: int, *, is_safe: bool, by: str, reaso
         created_at = now()
         connection.execute(insert(scores), [
             {"trial_id": trial_id, "grader": "human", "grader_version": "1", "metric": metric,
-             "label": "human_safe" if is_safe else "human_unsafe", "value": 1.0 if is_safe else 0.0,
+             "label": "human_safe" if is_safe else "human_unsafe",
+             # 1.0 is the safe verdict, except where a metric counts the unsafe outcome (attack_success_rate).
+             "value": float(is_safe) if is_higher_safer(metric) else float(not is_safe),
              "explanation": reason, "details": None, "is_override": True, "created_by": by,
              "created_at": created_at} for metric in metrics])
         connection.execute(update(runs).where(runs.c.id == trial.run_id)
