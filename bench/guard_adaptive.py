@@ -5,6 +5,9 @@
     python bench/guard_adaptive.py --requests 10 --streams 3 --iterations 4
     python bench/guard_adaptive.py --attack tap --branching 2 --width 2 --depth 3
     python bench/guard_adaptive.py --model compliant --attacker scripted --judge scripted   # seconds
+    python bench/guard_adaptive.py --work-dir bench/.data/guard_adaptive --guard-port 8791   # run it again after a
+                                                # stop and every answer already given is served from the cache
+                                                # (a cached guarded answer never reaches the guard's audit)
 
 Two runs of `safehub run --attack pair` on the same harmful requests of disallowed_content (a seeded handful,
 one per subcategory), with the same attacker and judge: the model itself (`--model local`), then the same model
