@@ -175,15 +175,24 @@ def attack_flags(args: argparse.Namespace) -> list[str]:
     return flags
 
 
+class RunFailed(Exception):
+    """`safehub run` failed; it has already said why on stderr (one line, for bad input)."""
+
+    def __init__(self, returncode: int):
+        super().__init__(f"safehub run exited {returncode}")
+        self.returncode = returncode
+
+
 def run_arm(model: str, suite: Path, db_url: str, args: argparse.Namespace, cpus: set[int] | None) -> tuple[dict, float]:
-    """One `safehub run` of the attack on `model` (on `cpus` only, when given); its --json summary and wall seconds."""
+    """One `safehub run` of the attack on `model` (on `cpus` only, when given); its --json summary and wall seconds.
+    Its progress and errors go to this process's stderr: a run on the embedded model takes minutes."""
     command = [*safehub_command(), "run", "--model", model, "--suite", str(suite), *attack_flags(args),
                "--max-tokens", str(args.max_tokens), "--concurrency", str(args.concurrency),
                "--timeout", str(args.timeout_s), "--db", db_url, "--json"]
     started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, preexec_fn=pin_to(cpus))
+    completed = subprocess.run(command, stdout=subprocess.PIPE, text=True, preexec_fn=pin_to(cpus))
     if completed.returncode != 0:
-        raise RuntimeError(f"safehub run on {model} exited {completed.returncode}: {completed.stderr[-3000:]}")
+        raise RunFailed(completed.returncode)
     return json.loads(completed.stdout), time.perf_counter() - started
 
 
@@ -248,6 +257,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message}\n")
 
 
+def _whole(low: int, high: int | None = None):
+    """An argparse type: a whole number from `low` (to `high`), so a bad one fails before any model starts."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{value} is not in {low}-{high}" if high is not None
+                                             else f"{value} is below {low}")
+        return value
+    return parse
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = _Parser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--model", default="local",
@@ -258,20 +281,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--judge", default="local",
                         help="model spec of the judge, or 'scripted' for this file's scripted judge (default: local)")
     parser.add_argument("--attack", default="pair", choices=sorted(STRATEGY_OPTIONS))
-    parser.add_argument("--requests", type=int, default=5, help="harmful requests of disallowed_content (default: 5)")
+    parser.add_argument("--requests", type=_whole(1), default=5, help="harmful requests of disallowed_content (default: 5)")
     parser.add_argument("--seed", type=int, default=7, help="draws the requests (default: 7)")
-    parser.add_argument("--streams", type=int, help=f"pair: parallel streams (default here: {DEFAULTS['streams']})")
-    parser.add_argument("--iterations", type=int,
+    parser.add_argument("--streams", type=_whole(1), help=f"pair: parallel streams (default here: {DEFAULTS['streams']})")
+    parser.add_argument("--iterations", type=_whole(1),
                         help=f"pair: refinements per stream (default here: {DEFAULTS['iterations']})")
-    parser.add_argument("--branching", type=int, help="tap: branching factor (default: safehub's)")
-    parser.add_argument("--width", type=int, help="tap: leaves kept per level (default: safehub's)")
-    parser.add_argument("--depth", type=int, help="tap: levels (default: safehub's)")
-    parser.add_argument("--turns", type=int, help="crescendo: turns (default: safehub's)")
-    parser.add_argument("--backtracks", type=int, help="crescendo: refused turns retried (default: safehub's)")
-    parser.add_argument("--threshold", type=int, help="judge rating that ends an attack (default: safehub's, 10)")
-    parser.add_argument("--max-queries", type=int, help="target queries per request (default: no budget)")
-    parser.add_argument("--max-tokens", type=int, default=64, help="the target's answer length (default: 64)")
-    parser.add_argument("--concurrency", type=int, default=1, help="requests in flight per model (default: 1)")
+    parser.add_argument("--branching", type=_whole(1), help="tap: branching factor (default: safehub's)")
+    parser.add_argument("--width", type=_whole(1), help="tap: leaves kept per level (default: safehub's)")
+    parser.add_argument("--depth", type=_whole(1), help="tap: levels (default: safehub's)")
+    parser.add_argument("--turns", type=_whole(1), help="crescendo: turns (default: safehub's)")
+    parser.add_argument("--backtracks", type=_whole(0), help="crescendo: refused turns retried (default: safehub's)")
+    parser.add_argument("--threshold", type=_whole(1, 10), help="judge rating that ends an attack (default: safehub's, 10)")
+    parser.add_argument("--max-queries", type=_whole(1), help="target queries per request (default: no budget)")
+    parser.add_argument("--max-tokens", type=_whole(1), default=64, help="the target's answer length (default: 64)")
+    parser.add_argument("--concurrency", type=_whole(1), default=1, help="requests in flight per model (default: 1)")
     parser.add_argument("--timeout-s", type=float, default=600.0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--work-dir", type=Path, default=None, help="keep the stores here (default: a temp dir)")
@@ -401,4 +424,9 @@ def summary_text(report: dict) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except RunFailed as exc:
+        sys.exit(exc.returncode)
+    except RuntimeError as exc:  # the guard did not start
+        sys.exit(f"guard_adaptive: {exc}")

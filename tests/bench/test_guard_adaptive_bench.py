@@ -82,7 +82,8 @@ def test_both_runs_are_stored_and_compared_on_the_same_requests_with_the_guards_
 
 @pytest.mark.parametrize("arguments, named", [
     (["--attack", "tap", "--streams", "3"], "--streams is an option of pair"),
-    (["--requests", "0"], "--requests 0"),
+    (["--streams", "0"], "--streams: 0 is below 1"),
+    (["--requests", "1000"], "--requests 1000: give 1 to 160"),
 ])
 def test_bad_input_is_one_line_and_exit_2_before_any_model_is_asked(tmp_path, arguments, named):
     out = tmp_path / "guard_adaptive.json"
