@@ -9,9 +9,9 @@
                                                 # stop and every answer already given is served from the cache
                                                 # (a cached guarded answer never reaches the guard's audit)
 
-Two runs of `safehub run --attack pair` on the same harmful requests of disallowed_content (a seeded handful,
-one per subcategory), with the same attacker and judge: the model itself (`--model local`), then the same model
-through `safehub guard serve --config examples/guard-local.yaml` (every shipped screen blocking at 0.5) as
+Two runs of `safehub run --attack pair` (or tap, crescendo) on the same harmful requests of disallowed_content
+(a seeded handful, one per subcategory), with the same attacker and judge: the model itself (`--model local`),
+then the same model through `safehub guard serve --config examples/guard-local.yaml` (every shipped screen blocking at 0.5) as
 `openai-compat:local@http://127.0.0.1:PORT/v1`. Both runs share one store, so the attacker's opening
 proposals, which do not depend on the target, are asked once and served from the response cache in the
 second run. `compare_runs` (what `safehub compare --json` prints) gives both runs' attack_success_rate with
@@ -337,7 +337,6 @@ def main(argv: list[str] | None = None) -> dict:
                     "cpus_pinned": {role: sorted(found) if found else None for role, found in cpus.items()},
                     "load_avg_1m_at_start": round(os.getloadavg()[0], 2)},
         "versions": versions(),
-        "status": "running",
     }
     with tempfile.TemporaryDirectory(prefix="guard-adaptive-") as temp:
         work = args.work_dir or Path(temp)
