@@ -44,6 +44,16 @@ guard-demo: install
 	echo "guarded run (the same model behind the guard)..."; guarded=$$(run openai-compat:local@http://127.0.0.1:$(GUARD_DEMO_PORT)/v1); \
 	$(BIN)/safehub compare $$unguarded $$guarded --db $(GUARD_DEMO_DB)
 
+# The guard under adaptive attack (bench/guard_adaptive.py): PAIR with the embedded model as attacker, target and
+# judge on 5 seeded harmful requests of disallowed_content (2 streams x 3 iterations, 64-token answers), once
+# directly and once behind examples/guard-local.yaml; attack_success_rate of both with the paired difference,
+# queries to first success, and the guard's blocks per rule. Offline; about 10-15 minutes on 2 CPUs. Writes
+# bench/results/guard_adaptive.json. More requests or another attack: GUARD_ADAPTIVE_ARGS="--requests 10 --iterations 5".
+GUARD_ADAPTIVE_ARGS ?=
+.PHONY: guard-adaptive
+guard-adaptive: install
+	$(BIN)/python bench/guard_adaptive.py $(GUARD_ADAPTIVE_ARGS)
+
 services:
 	@bash .ci/services.sh > .services.env
 

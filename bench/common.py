@@ -220,17 +220,39 @@ def safehub_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "safehub.cli"]
 
 
+def pin_to(cpus: set[int] | None):
+    """A `preexec_fn` that lets a child process run only on `cpus`; None when `cpus` is None (no pinning).
+
+    The embedded model runs one llama.cpp thread per CPU its process may use, and those threads wait on each
+    other: two such processes sharing the same CPUs slow each other down far more than they would on CPUs of
+    their own.
+    """
+    if cpus is None:
+        return None
+    allowed = set(cpus)
+    return lambda: os.sched_setaffinity(0, allowed)
+
+
+def interval_of(metric: dict | None) -> dict | None:
+    """A metric's value, 95% interval and counts (None when it has no value), from a run summary's metric."""
+    if metric is None or metric.get("value") is None:
+        return None
+    return {key: metric[key] for key in ("value", "low", "high", "n", "n_trials") if key in metric}
+
+
 class GuardProcess:
     """`safehub guard serve --config CONFIG` in its own process, its audit in `db_url`, on `port` (0: a free one).
 
     `base_url` is its OpenAI-compatible root (`http://127.0.0.1:PORT/v1`), `root` the server's; `stop()`
-    sends SIGTERM, on which the guard flushes its audit before it exits.
+    sends SIGTERM, on which the guard flushes its audit before it exits. `cpus`, when given, are the only CPUs
+    the guard may run on (`pin_to`).
     """
 
-    def __init__(self, config: Path, db_url: str, *, port: int = 0, startup_timeout_s: float = 60.0):
+    def __init__(self, config: Path, db_url: str, *, port: int = 0, startup_timeout_s: float = 60.0,
+                 cpus: set[int] | None = None):
         self.process = subprocess.Popen([*safehub_command(), "guard", "serve", "--config", str(config), "--port",
                                          str(port), "--db", db_url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        text=True)
+                                        text=True, preexec_fn=pin_to(cpus))
         found: list[str] = []
         self.stderr_tail: list[str] = []
 

@@ -47,7 +47,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import GuardProcess, package_versions, safehub_command  # noqa: E402
+from common import GuardProcess, interval_of, package_versions, safehub_command  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "bench" / "results" / "guard_effect.json"
@@ -237,12 +237,6 @@ def guard_decisions(db_url: str, since: dt.datetime | None = None, until: dt.dat
     return found
 
 
-def _interval(metric: dict | None) -> dict | None:
-    if metric is None or metric.get("value") is None:
-        return None
-    return {key: metric[key] for key in ("value", "low", "high", "n", "n_trials") if key in metric}
-
-
 def effect_of(comparison: dict, category: str) -> dict:
     """not_unsafe and not_overrefuse of both runs and their paired difference (guarded - direct)."""
     found = {}
@@ -251,7 +245,7 @@ def effect_of(comparison: dict, category: str) -> dict:
             continue
         paired = row["paired"] or {}
         found[row["metric"]] = {
-            "direct": _interval(row["a"]), "guarded": _interval(row["b"]),
+            "direct": interval_of(row["a"]), "guarded": interval_of(row["b"]),
             "difference": {key: paired.get(key) for key in ("value", "low", "high", "p_value", "n")},
             "is_significant": row["is_significant"]}
     return found
