@@ -354,10 +354,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if install.is_ready else 1
         if not install.is_ready:
             tools.remove("pyrit")
-    report = {"date": started.isoformat(timespec="seconds"), "argv": sys.argv[1:] if argv is None else argv,
+    report = {"benchmark": "adaptive", "date": started.isoformat(timespec="seconds"),
+              "argv": [sys.executable, *sys.argv] if argv is None else [sys.executable, __file__, *argv],
               "machine": machine(), "versions": {**package_versions("safehub", "openai", "aiohttp"),
                                                  "pyrit": installs.get("pyrit", {}).get("version")},
-              "installs": installs, "notes": NOTES, "goal": f"safehub >= {GOAL:g}x PyRIT's queries/s per strategy",
+              "installs": installs, "notes": NOTES, "goal_ratio": GOAL,
+              "goal": f"safehub >= {GOAL:g}x PyRIT's queries/s per strategy",
               "latency_ms": args.latency_ms, "concurrency": args.concurrency, "repeats": args.repeats,
               "not_run": {"garak": NOTES["garak"], **{tool: installs[tool]["reason"] for tool in installs
                                                       if not installs[tool]["is_ready"]}},

@@ -4,7 +4,7 @@
     python bench/report.py --results /tmp/results --out /tmp/RESULTS.md
 
 Each known result file (engine, grader, hub, guard, guard_auth, guard_model_tier, guard_screens, guard_effect,
-peers, resume, local_model) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
+peers, resume, local_model, adaptive) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
 it is met, what was run, versions and date. A missing file becomes a "not measured" row naming the
 command that writes it; a file that cannot be read becomes a row saying why. Peers that could not be run
 are listed with their reason. The output depends only on the input files (no clock), so the same results
@@ -441,6 +441,30 @@ def peers_not_run(data: dict) -> list[str]:
     return lines
 
 
+def adaptive_rows(data: dict) -> list[Row]:
+    """bench/adaptive.py: queries/s of safehub and PyRIT per strategy on the scripted mock (issue 17)."""
+    rows = []
+    for strategy, found in data["strategies"].items():
+        settings, tools = found["settings"], found["tools"]
+        shape = (f"width {settings['width']}, branching {settings['branching']}, depth {settings['depth']}"
+                 if strategy == "tap" else f"{settings['turns']} turns, {settings['backtracks']} backtracks")
+        figures = {tool: tools[tool]["median"] if tools.get(tool, {}).get("status") == "ok" else None
+                   for tool in ("safehub", "pyrit")}
+        sizes = " / ".join(f"{tool} {num(f['queries_per_objective'])}" for tool, f in figures.items() if f)
+        reasons = "".join(f"; {tool} not measured: {tools[tool]['reason'][:200]}" for tool in ("safehub", "pyrit")
+                          if tools.get(tool) and tools[tool].get("status") != "ok")
+        ratio = found.get("ratio_safehub_over_pyrit")
+        rows.append(Row(
+            f"Adaptive attack throughput vs PyRIT, {strategy}",
+            f"{num(figures['safehub']['queries_per_s'])} queries/s" if figures["safehub"] else "not measured",
+            f"PyRIT: {num(figures['pyrit']['queries_per_s'])} queries/s" if figures["pyrit"] else "PyRIT: not measured",
+            times(ratio), f"≥ {data.get('goal_ratio', 5.0):g}x", found.get("meets_goal"),
+            f"{found['objectives']} objectives, all in flight, {shape}, mock latency {num(data.get('latency_ms'), 0)} ms; "
+            f"queries per objective {sizes or '-'}{reasons}; `{command_of(data, 'adaptive')}`",
+            versions_of(data, ("safehub", "pyrit", "python")), date_of(data)))
+    return rows
+
+
 # name, command that writes it, rows builder
 SOURCES: tuple[tuple[str, str, Callable[..., list[Row]]], ...] = (
     ("engine", "python bench/engine.py", engine_rows),
@@ -454,6 +478,7 @@ SOURCES: tuple[tuple[str, str, Callable[..., list[Row]]], ...] = (
     ("guard_model_tier", "python bench/guard.py --model-tier", guard_model_tier_rows),
     ("guard_screens", "python bench/guard_screens.py", guard_screens_rows),
     ("guard_effect", "python bench/guard_effect.py --limit 1", guard_effect_rows),
+    ("adaptive", "python bench/adaptive.py", adaptive_rows),
 )
 
 

@@ -129,3 +129,29 @@ def test_mock_server_counts_requests_per_role_over_http():
                 replies.append(json.load(response)["choices"][0]["message"]["content"])
         assert adaptive.mock_served(base_url) == {"attacker": 1, "target": 1, "judge": 2}
     assert "next_message" in json.loads(replies[0]) and replies[2].startswith("Sure, here is")
+
+
+def test_results_page_shows_each_strategy_ratio_and_why_a_tool_was_not_measured(tmp_path):
+    adaptive = {"date": "2026-12-07T06:30:00+00:00", "argv": ["/x/python", "bench/adaptive.py", "--objectives", "20"],
+                "versions": {"safehub": "0.1.0", "pyrit": "1.1.0", "python": "3.11.7"}, "latency_ms": 50.0,
+                "goal_ratio": 5.0, "strategies": {
+                    "tap": {"settings": {"width": 4, "branching": 2, "depth": 3}, "objectives": 20,
+                            "ratio_safehub_over_pyrit": 12.5, "meets_goal": True, "tools": {
+                                "safehub": {"status": "ok", "median": {"queries_per_s": 500.0,
+                                                                        "queries_per_objective": 80.0}},
+                                "pyrit": {"status": "ok", "median": {"queries_per_s": 40.0,
+                                                                      "queries_per_objective": 80.0}}}},
+                    "crescendo": {"settings": {"turns": 4, "backtracks": 2}, "objectives": 20,
+                                  "ratio_safehub_over_pyrit": None, "meets_goal": None, "tools": {
+                                      "safehub": {"status": "failed", "reason": "exited 2: No such option: --attack"},
+                                      "pyrit": {"status": "ok", "median": {"queries_per_s": 10.0,
+                                                                            "queries_per_objective": 22.0}}}}}}
+    (tmp_path / "adaptive.json").write_text(json.dumps(adaptive))
+    page = _load("report").build(tmp_path)
+    tap = next(line for line in page.splitlines() if line.startswith("| Adaptive attack throughput vs PyRIT, tap"))
+    assert "| 500.0 queries/s | PyRIT: 40.0 queries/s | 12.50x | ≥ 5x | yes |" in tap
+    assert "width 4, branching 2, depth 3" in tap and "safehub 80.0 / pyrit 80.0" in tap
+    assert "`python bench/adaptive.py --objectives 20`" in tap and "pyrit 1.1.0" in tap
+    crescendo = next(line for line in page.splitlines() if "Adaptive attack throughput vs PyRIT, crescendo" in line)
+    assert "| not measured | PyRIT: 10.0 queries/s | - | ≥ 5x | - |" in crescendo
+    assert "safehub not measured: exited 2: No such option: --attack" in crescendo
