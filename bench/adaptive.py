@@ -74,9 +74,9 @@ ROLES = ("attacker", "target", "judge")
 SAFEHUB_STRATEGY_FLAGS = {"tap": {"width": "--width", "branching": "--branching", "depth": "--depth"},
                           "crescendo": {"turns": "--turns", "backtracks": "--backtracks"}}
 SAFEHUB_BUDGET_FLAG = "--max-queries"
-# Where safehub stores an adaptive trial's nodes (one row per attacker proposal, target answer, judge call).
-SAFEHUB_NODES_BY_ROLE = ("SELECT n.role, COUNT(*) FROM nodes n JOIN trials t ON t.id = n.trial_id "
-                         "WHERE t.run_id = ? GROUP BY n.role")
+# Where safehub stores an adaptive trial's nodes: one row per attacker proposal, on-topic check, target answer and
+# judge rating (roles attacker, target, judge), and per decision of the search (role search: no model asked).
+SAFEHUB_NODES_BY_ROLE = "SELECT role, COUNT(*) FROM trial_nodes WHERE run_id = ? GROUP BY role"
 
 
 def scenario_settings(strategy: str, args: argparse.Namespace) -> dict:

@@ -20,8 +20,9 @@ answer quoted back to it). So:
 A request is a judge's when its model is `judge` or when its system prompt asks for a score (PyRIT sends
 TAP's on-topic check through the attacker's model); otherwise its model name says the role.
 Each role answers in the format the request asks for: PyRIT's JSON (`next_message`, `score_value`, with
-exactly the keys of PyRIT 1.1.0's response schemas) or the PAIR/TAP papers' formats (`{"improvement",
-"prompt"}`, `Rating: [[N]]`, `Response: [[YES]]`). `GET /stats` returns
+exactly the keys of PyRIT 1.1.0's response schemas) or the PAIR/TAP papers' formats that safehub's
+prompts use (`{"improvement", "prompt"}`, Crescendo's `{"question", "rationale"}`, `Rating: [[N]]`,
+`[[YES]]`). `GET /stats` returns
 `{"served": {"attacker": n, "target": n, "judge": n}, "kinds": {"judge/rating": n, ...}, "models": {...}}`.
 """
 
@@ -70,6 +71,8 @@ class Script:
         if "next_message" in instructions:  # PyRIT 1.1.0's adversarial_chat schema: exactly these three keys
             return json.dumps({"next_message": prompt, "rationale": f"step {step}: a fictional frame",
                                "last_response_summary": "" if step == 1 else "the model answered the last step"})
+        if '"question"' in instructions:  # a Crescendo attacker asking for the next question
+            return json.dumps({"question": prompt, "rationale": f"step {step}: one step further"})
         return json.dumps({"improvement": f"step {step}: a fictional frame", "prompt": prompt})
 
     def _target(self, last_user: str) -> str:
