@@ -1,28 +1,38 @@
-"""Adaptive-attack throughput against PyRIT 1.1.0: TAP and Crescendo, queries per second, on one scripted mock.
+"""Adaptive-attack throughput against PyRIT 1.1.0 (and garak): TAP and Crescendo, queries per second, on one scripted mock.
 
-    python bench/adaptive.py --setup                  # install PyRIT 1.1.0 into bench/.venvs/pyrit (pinned), then stop
-    python bench/adaptive.py                          # both strategies, safehub and PyRIT (installs PyRIT if missing)
-    python bench/adaptive.py --objectives 4 --strategies tap --tools pyrit --out /tmp/a.json
+    python bench/adaptive.py --setup                  # install PyRIT 1.1.0 and garak into bench/.venvs/ (pinned), then stop
+    python bench/adaptive.py                          # both strategies, every tool (installs missing peers first)
+    python bench/adaptive.py --objectives 4 --strategies tap --tools safehub,pyrit --out /tmp/a.json
 
-Both tools attack the same N harmful requests (bench/common.py `make_prompts`, the harmful ones) through
-the same loopback mock (bench/adaptive_mock.py, its own process, one per strategy), which plays attacker,
-target and judge by model name, answers deterministically and counts every request by role:
-  tap        width 4, branching 2, depth 3; the target refuses depth 1 and complies from depth 2, the
-             judge rates success only at depth 3, the on-topic check passes every prompt: the whole tree
-             is walked.
+Every tool attacks the same N harmful requests (bench/common.py `make_prompts`, the harmful ones; N = 10 for
+TAP, 40 for Crescendo unless --objectives says) through the same loopback mock (bench/adaptive_mock.py, its
+own process, one per strategy), which plays attacker, target and judge by model name, answers
+deterministically and counts every request by role. The judge never rates a success, so each tool walks
+its whole tree or conversation:
+  tap        width 4, branching 4, depth 3; the target refuses depth 1 and complies from depth 2, the
+             on-topic check passes every prompt. PyRIT starts from `width` roots, safehub (as the paper)
+             from one root that branches: with branching = width both trees have 4 + 16 + 16 = 36 nodes,
+             each one attacker, one on-topic, one target and one rating call (144 per objective). garak
+             (its own tap.TAP probe) sends only the `width` most on-topic proposals per level to the
+             target: 36 proposals and on-topic checks, 12 target queries and ratings (96).
   crescendo  4 turns, 2 backtracks; the target refuses the first 2 attempts (both backtracked), then
-             complies; the judge rates success only at the 4th accepted turn.
+             complies. Both tools send the same 6 attacker and 6 target queries and 4 ratings per
+             objective; PyRIT also asks the judge model whether each answer was a refusal (6 more),
+             where safehub's refusal grader decides locally: 22 queries per objective against 16.
 Each tool runs as a whole process (start-up included); a query is one chat request the mock answered
-(attacker, target or judge), queries/s = queries / wall time. Both tools get the same concurrency: every
+(attacker, target or judge), queries/s = queries / wall time, and target queries/s counts only the
+target's (the same work in both tools, for both strategies). Both tools get the same concurrency: every
 objective at once (PyRIT's AttackExecutor max_concurrency, safehub's --concurrency), a whole TAP level at
-once (PyRIT's batch_size = width x branching).
+once (PyRIT's batch_size = width x branching; safehub runs every branch of a level together).
 
 No figure without the work: around every run the mock's per-role counts must match what the tool claims.
-PyRIT: its own results (every objective a success; TAP's nodes_explored = w + (d-1)wb at depth d;
-Crescendo's executed turns and backtracks) and the count those imply (TAP: one attacker, one target and two
-judge calls (on-topic, rating) per node; Crescendo: per attempt one attacker, one target and one refusal
-check, plus one rating per accepted turn). safehub: every trial stored without error, and its stored nodes
-per role equal to the mock's count. A tool that fails its check is recorded with the reason, never timed.
+PyRIT: its own results (TAP's nodes_explored = w + (d-1)wb and the depth reached; Crescendo's executed turns
+and backtracks) and the calls those imply (TAP: per node one attacker, one target and two judge calls,
+on-topic and rating; Crescendo: per attempt one attacker, one target and one refusal check, plus one rating
+per accepted turn). safehub: every trial stored without error, and its stored nodes per role (trial_nodes)
+equal to the mock's count. garak: every process finished, and the mock's count is its tree's. A tool that
+fails its check is recorded with the reason, never timed. Each tool's commands and checks live in
+bench/peers/adaptive_jobs.py; the PyRIT side in bench/peers/pyrit_adaptive.py; see NOTES for what each ran.
 Goal (issue 17): safehub >= 5x PyRIT's queries/s for each strategy; reported, never asserted.
 """
 
@@ -44,6 +54,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(BENCH_DIR / "peers"))
+from adaptive_jobs import ROLES, Job, garak_job, pyrit_job, safehub_job  # noqa: E402
 from common import (  # noqa: E402
     SUITE_HEADER,
     MockURL,
@@ -55,46 +66,30 @@ from common import (  # noqa: E402
     measure,
     package_versions,
     process_cpu_s,
-    safehub_command,
     wait_for_quiet_machine,
     write_report,
 )
-from peer_installs import VENVS, BenchmarkError, ensure_installed, install_pins  # noqa: E402
+from peer_installs import BenchmarkError, ensure_installed, install_pins  # noqa: E402
 
 DEFAULT_OUT = BENCH_DIR / "results" / "adaptive.json"
 MOCK = BENCH_DIR / "adaptive_mock.py"
-PYRIT_SCRIPT = BENCH_DIR / "peers" / "pyrit_adaptive.py"
-TOOLS = ("safehub", "pyrit")
+TOOLS = ("safehub", "pyrit", "garak")
+PEERS = ("pyrit", "garak")
 STRATEGIES = ("tap", "crescendo")
 GOAL = 5.0
-ROLES = ("attacker", "target", "judge")
-
-# safehub's side of issue 17 (`safehub run ... --attack tap|crescendo --attacker SPEC --judge SPEC --max-queries N`
-# and the strategies' own options), in one place: a renamed option is a one-line change here.
-SAFEHUB_STRATEGY_FLAGS = {"tap": {"width": "--width", "branching": "--branching", "depth": "--depth"},
-                          "crescendo": {"turns": "--turns", "backtracks": "--backtracks"}}
-SAFEHUB_BUDGET_FLAG = "--max-queries"
-# Where safehub stores an adaptive trial's nodes: one row per attacker proposal, on-topic check, target answer and
-# judge rating (roles attacker, target, judge), and per decision of the search (role search: no model asked).
-SAFEHUB_NODES_BY_ROLE = "SELECT role, COUNT(*) FROM trial_nodes WHERE run_id = ? GROUP BY role"
+# A TAP objective is 144 queries, a Crescendo one 16 to 22: a similar load, each run under two minutes here.
+DEFAULT_OBJECTIVES = {"tap": 10, "crescendo": 40}
 
 
 def scenario_settings(strategy: str, args: argparse.Namespace) -> dict:
-    """The tree and the script for one strategy: the target refuses the first steps, the judge rates success at the last."""
+    """The tree and the script for one strategy: the target refuses the first steps and complies after them; the
+    judge never rates a success (`success_step` lies past the last step), so every tool walks the whole tree or
+    conversation, the same work whatever order its concurrent calls finish in."""
     if strategy == "tap":
         return {"width": args.width, "branching": args.branching, "depth": args.depth, "refuse_steps": 1,
-                "success_step": args.depth}
+                "success_step": args.depth + 1}
     return {"turns": args.turns, "backtracks": args.backtracks, "refuse_steps": args.backtracks,
-            "success_step": args.backtracks + args.turns}
-
-
-def expected_pyrit_calls(strategy: str, settings: dict, n: int) -> dict[str, int]:
-    """The mock's count per role that PyRIT's TAP or Crescendo must produce for n objectives on the script."""
-    if strategy == "tap":
-        nodes = settings["width"] + (settings["depth"] - 1) * settings["width"] * settings["branching"]
-        return {"attacker": n * nodes, "target": n * nodes, "judge": 2 * n * nodes}
-    attempts = settings["backtracks"] + settings["turns"]
-    return {"attacker": n * attempts, "target": n * attempts, "judge": n * (attempts + settings["turns"])}
+            "success_step": args.backtracks + args.turns + 1}
 
 
 def write_objectives_suite(path: Path, objectives: list[str]) -> Path:
@@ -134,106 +129,54 @@ def _delta(before: dict, after: dict) -> dict[str, int]:
     return {role: after.get(role, 0) - before.get(role, 0) for role in ROLES}
 
 
-# ---------------------------------------------------------------------------------------------- the tools
+# ---------------------------------------------------------------------------------------------- one run
 
 
-def pyrit_command(base_url: str, strategy: str, settings: dict, objectives_file: Path, concurrency: int,
-                  out: Path) -> list[str]:
-    command = [str(VENVS / "pyrit" / "bin" / "python"), str(PYRIT_SCRIPT), "--base-url", base_url, "--strategy",
-               strategy, "--objectives", str(objectives_file), "--concurrency", str(concurrency), "--out", str(out)]
-    names = ("width", "branching", "depth") if strategy == "tap" else ("turns", "backtracks")
-    for name in names:
-        command += [f"--{name}", str(settings[name])]
-    return command
-
-
-def verify_pyrit(strategy: str, settings: dict, n: int, out: Path, served: dict) -> dict:
-    report = json.loads(out.read_text(encoding="utf-8"))
-    results = report["results"]
-    if strategy == "tap":
-        nodes = settings["width"] + (settings["depth"] - 1) * settings["width"] * settings["branching"]
-        wanted = {"outcome": "success", "nodes_explored": nodes, "max_depth_reached": settings["depth"]}
-    else:
-        wanted = {"outcome": "success", "executed_turns": settings["turns"], "backtrack_count": settings["backtracks"]}
-    off = [result for result in results if any(result.get(key) != value for key, value in wanted.items())]
-    if len(results) != n or off:
-        raise BenchmarkError(f"PyRIT reported {len(results)} results, {len(off)} unlike {wanted}: {off[:2]}")
-    expected = expected_pyrit_calls(strategy, settings, n)
-    if served != expected:
-        raise BenchmarkError(f"the mock answered {served} during PyRIT's run, its {strategy} implies {expected}")
-    return {"results": len(results), "all_succeeded": True, **wanted, "source": "PyRIT's AttackResults and the mock"}
-
-
-def safehub_run_command(base_url: str, strategy: str, settings: dict, suite: Path, db_path: Path,
-                        concurrency: int, max_queries: int) -> list[str]:
-    command = [*safehub_command(), "run", "--model", f"openai-compat:target@{base_url}", "--suite", str(suite),
-               "--attack", strategy, "--attacker", f"openai-compat:attacker@{base_url}",
-               "--judge", f"openai-compat:judge@{base_url}", SAFEHUB_BUDGET_FLAG, str(max_queries),
-               "--concurrency", str(concurrency), "--no-cache", "--db", f"sqlite:///{db_path}", "--json"]
-    for name, flag in SAFEHUB_STRATEGY_FLAGS[strategy].items():
-        command += [flag, str(settings[name])]
-    return command
-
-
-def verify_safehub(stdout: str, db_path: Path, n: int, served: dict) -> dict:
-    run_id = json.loads(stdout)["run_id"]
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as connection:
-        trials, errors = connection.execute(
-            "SELECT COUNT(*), COALESCE(SUM(is_error), 0) FROM trials WHERE run_id = ?", (run_id,)).fetchone()
-        status = connection.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
-        try:
-            nodes = dict(connection.execute(SAFEHUB_NODES_BY_ROLE, (run_id,)).fetchall())
-        except sqlite3.Error as exc:
-            raise BenchmarkError(f"could not count safehub's stored nodes ({exc}); adjust SAFEHUB_NODES_BY_ROLE "
-                                 f"in bench/adaptive.py to the store's schema") from None
-    if (trials, errors) != (n, 0) or not status or status[0] != "completed":
-        raise BenchmarkError(f"safehub run {run_id}: {trials} trials, {errors} errors, status {status}; "
-                             f"expected {n} trials, 0 errors, completed")
-    stored = {role: nodes.get(role, 0) for role in ROLES}
-    if stored != served:
-        raise BenchmarkError(f"safehub stored nodes per role {nodes}, the mock answered {served}")
-    return {"trials": trials, "errors": 0, "nodes_by_role": stored, "source": "SQLite store and the mock"}
+def tool_job(tool: str, strategy: str, settings: dict, base_url: MockURL, work: Path, run_dir: Path,
+             objectives: list[str], args: argparse.Namespace) -> Job:
+    if tool == "pyrit":
+        return pyrit_job(base_url, strategy, settings, objectives, run_dir, args.concurrency)
+    if tool == "garak":  # one goal per garak process, one after the other: a few tell its rate
+        return garak_job(base_url, settings, objectives[:args.garak_objectives], run_dir, work / "home")
+    suite = write_objectives_suite(run_dir / "objectives.jsonl", objectives)
+    return safehub_job(base_url, strategy, settings, suite, run_dir, args.concurrency, args.max_queries,
+                       len(objectives))
 
 
 def run_tool(tool: str, strategy: str, settings: dict, base_url: MockURL, work: Path, objectives: list[str],
              args: argparse.Namespace) -> dict:
     """One measured run; raise BenchmarkError unless the tool's own record and the mock's count agree."""
     run_dir = Path(tempfile.mkdtemp(prefix=f"{tool}-{strategy}-", dir=work))
-    n = len(objectives)
-    if tool == "pyrit":
-        out = run_dir / "pyrit.json"
-        command = pyrit_command(base_url, strategy, settings, work / "objectives.json", args.concurrency, out)
-    else:
-        db_path = run_dir / "bench.db"
-        command = safehub_run_command(base_url, strategy, settings, work / "objectives.jsonl", db_path,
-                                      args.concurrency, args.max_queries)
+    job = tool_job(tool, strategy, settings, base_url, work, run_dir, objectives, args)
     waited_s = wait_for_quiet_machine(args.quiet_wait_s) if args.quiet_wait_s > 0 else 0.0
     before, busy_before, mock_before = mock_served(base_url), busy_cpu_s(), process_cpu_s(base_url.pid)
-    measurement = measure(command, cwd=run_dir, timeout_s=args.timeout_s)
+    measurements = []
+    for command in job.commands:
+        measurements.append(measure(command, env=job.env, cwd=run_dir, timeout_s=args.timeout_s))
+        if measurements[-1].returncode != 0:
+            break
+    wall_s, cpu_s = sum(m.wall_s for m in measurements), sum(m.cpu_s for m in measurements)
     mock_cpu_s = process_cpu_s(base_url.pid) - mock_before
-    others_cpu_s = max(0.0, busy_cpu_s() - busy_before - measurement.cpu_s - mock_cpu_s)
+    others_cpu_s = max(0.0, busy_cpu_s() - busy_before - cpu_s - mock_cpu_s)
     served = _delta(before, mock_served(base_url))
-    failure = None
-    if measurement.returncode != 0:
-        failure = f"exited {measurement.returncode}: {measurement.stderr[-1500:]}"
-    else:
-        try:
-            verified = (verify_pyrit(strategy, settings, n, out, served) if tool == "pyrit"
-                        else verify_safehub(measurement.stdout, db_path, n, served))
-        except (OSError, KeyError, ValueError, sqlite3.Error) as exc:
-            failure = f"could not read its output ({type(exc).__name__}: {exc}); stderr {measurement.stderr[-800:]!r}"
-        except BenchmarkError as exc:
-            failure = str(exc)
-    if failure is not None:
-        error = BenchmarkError(f"{tool} {strategy}: {failure}")
-        error.command = command
+    try:
+        verified = job.verify(measurements, served)
+    except (OSError, KeyError, ValueError, sqlite3.Error) as exc:
+        verified = BenchmarkError(f"could not read its output ({type(exc).__name__}: {exc}); "
+                                  f"stderr {measurements[-1].stderr[-800:]!r}")
+    except BenchmarkError as exc:
+        verified = exc
+    if isinstance(verified, BenchmarkError):
+        error = BenchmarkError(f"{tool} {strategy}: {verified}")
+        error.command = job.commands[0]
         raise error
     queries = sum(served.values())
-    return {"queries": queries, "queries_by_role": served, "queries_per_objective": queries / n,
-            "queries_per_s": queries / measurement.wall_s, "target_queries_per_s": served["target"] / measurement.wall_s,
-            "wall_s": measurement.wall_s, "cpu_s": measurement.cpu_s, "peak_rss_mb": measurement.peak_rss_mb,
-            "mock_cpu_s": mock_cpu_s, "others_cpu_s": others_cpu_s, "quiet_wait_s": waited_s, "verified": verified,
-            "command": command}
+    return {"objectives": job.objectives, "processes": len(measurements), "queries": queries,
+            "queries_by_role": served, "queries_per_objective": queries / job.objectives,
+            "queries_per_s": queries / wall_s, "target_queries_per_s": served["target"] / wall_s,
+            "objectives_per_s": job.objectives / wall_s, "wall_s": wall_s, "cpu_s": cpu_s,
+            "peak_rss_mb": max(m.peak_rss_mb for m in measurements), "mock_cpu_s": mock_cpu_s,
+            "others_cpu_s": others_cpu_s, "quiet_wait_s": waited_s, "verified": verified, "command": job.commands[0]}
 
 
 # ---------------------------------------------------------------------------------------------- one strategy
@@ -242,6 +185,7 @@ def run_tool(tool: str, strategy: str, settings: dict, base_url: MockURL, work: 
 def run_strategy(strategy: str, tools: list[str], objectives: list[str], work: Path, args: argparse.Namespace) -> dict:
     """Every tool against one mock scripted for `strategy`, `args.repeats` times in rotating order."""
     settings = scenario_settings(strategy, args)
+    tools = [tool for tool in tools if tool != "garak" or strategy == "tap"]  # garak has no Crescendo
     runs: dict[str, list[dict]] = {tool: [] for tool in tools}
     failures: dict[str, dict] = {}
     with adaptive_mock(args.latency_ms, settings["refuse_steps"], settings["success_step"]) as base_url:
@@ -270,35 +214,44 @@ def run_strategy(strategy: str, tools: list[str], objectives: list[str], work: P
         results[tool] = {"status": "ok", "median": {key: statistics.median(run[key] for run in runs[tool])
                                                     for key in numeric},
                          "runs": runs[tool], "command": runs[tool][0]["command"]}
-    found = {"settings": settings, "objectives": len(objectives), "tools": results}
-    if all(results.get(tool, {}).get("status") == "ok" for tool in ("safehub", "pyrit")):
-        safehub, pyrit = results["safehub"]["median"], results["pyrit"]["median"]
-        ratio = safehub["queries_per_s"] / pyrit["queries_per_s"]
-        found["ratio_safehub_over_pyrit"] = ratio
-        found["meets_goal"] = ratio >= GOAL
-        found["same_tree_size"] = safehub["queries_per_objective"] == pyrit["queries_per_objective"]
-    else:
-        found.update(ratio_safehub_over_pyrit=None, meets_goal=None, same_tree_size=None)
+    found = {"settings": settings, "objectives": len(objectives), "tools": results, "ratios": {}}
+    for peer in PEERS:
+        if not all(results.get(tool, {}).get("status") == "ok" for tool in ("safehub", peer)):
+            continue
+        safehub, other = results["safehub"]["median"], results[peer]["median"]
+        found["ratios"][f"safehub/{peer}"] = {
+            "queries_per_s": safehub["queries_per_s"] / other["queries_per_s"],
+            "target_queries_per_s": safehub["target_queries_per_s"] / other["target_queries_per_s"],
+            "same_queries_per_objective": safehub["queries_per_objective"] == other["queries_per_objective"]}
+    versus_pyrit = found["ratios"].get("safehub/pyrit")
+    found["ratio_safehub_over_pyrit"] = versus_pyrit["queries_per_s"] if versus_pyrit else None
+    found["meets_goal"] = None if versus_pyrit is None else versus_pyrit["queries_per_s"] >= GOAL
     return found
 
 
 NOTES = {
     "safehub": "safehub run --model openai-compat:target@MOCK --attack STRATEGY --attacker openai-compat:attacker@MOCK "
-               "--judge openai-compat:judge@MOCK, the strategy's options, --concurrency, --no-cache, SQLite store; every "
-               "node stored",
+               "--judge openai-compat:judge@MOCK with the strategy's options, --concurrency, --no-cache, a SQLite store; "
+               "every node stored; Crescendo's refusals read by its refusal grader (no model call)",
     "pyrit": "bench/peers/pyrit_adaptive.py in PyRIT's venv: TreeOfAttacksWithPruningAttack / CrescendoAttack with "
              "OpenAIChatTarget at the mock (models attacker, target, judge), PyRIT's default scorers asking the judge "
-             "model (TAP's on-topic check goes through the attacker model, as PyRIT does), in-memory SQLite memory, "
+             "model (TAP's on-topic check goes through the attacker model, as PyRIT does; Crescendo's refusal check "
+             "is SelfAskRefusalScorer, a judge call per attempt), in-memory SQLite memory, "
              "AttackExecutor(max_concurrency = concurrency), TAP batch_size = width x branching",
-    "garak": "garak's tap probe (0.17.1) was not run. It attacks one goal per probe run (goal_str), sequentially, so it "
-             "cannot do the same work as N objectives at once; its attacker can be pointed at an OpenAI-compatible URL "
-             "(attack_model_type), but garak.resources.tap imports torch and its default attacker is a Hugging Face "
-             "pipeline on CPU, and its tree starts from n_streams roots, not PyRIT's width: not the same tree",
+    "garak": "garak's own tap.TAP probe, TAP only (garak has no Crescendo), runs offline with attacker, judge and "
+             "target all garak's openai.OpenAICompatible generator at the mock and the refusal-string detector "
+             "mitigation.MitigationBypass (its default detector, mitigation.RefusalModel, downloads a Hugging Face "
+             "model). It attacks one goal per process (goal_str) and sends every call one after the other, so its "
+             "rate does not grow with N: it runs --garak-objectives goals, one process each, timed in total. Its tree "
+             "is the paper's from one stream (n_streams 1), but it keeps only the `width` most on-topic proposals "
+             "per level for the target, so it sends fewer target queries than PyRIT and safehub: see "
+             "queries_by_role",
 }
 
 
 def print_table(report: dict) -> None:
-    header = f"{'strategy':<11}{'tool':<9}{'queries/s':>10}{'queries':>9}{'per obj':>9}{'wall s':>9}{'cpu s':>8}  safehub/PyRIT"
+    header = (f"{'strategy':<11}{'tool':<9}{'queries/s':>10}{'target q/s':>11}{'queries':>9}{'per obj':>9}{'wall s':>9}"
+              f"{'cpu s':>8}  safehub/tool (queries/s, target queries/s)")
     print(header)
     print("-" * len(header))
     for strategy, found in report["strategies"].items():
@@ -307,29 +260,34 @@ def print_table(report: dict) -> None:
                 print(f"{strategy:<11}{tool:<9}  not measured: {result['reason'][:300]}")
                 continue
             m = result["median"]
-            ratio = found["ratio_safehub_over_pyrit"] if tool == "safehub" else None
-            print(f"{strategy:<11}{tool:<9}{m['queries_per_s']:>10.1f}{m['queries']:>9.0f}{m['queries_per_objective']:>9.1f}"
-                  f"{m['wall_s']:>9.2f}{m['cpu_s']:>8.2f}  {'' if ratio is None else f'{ratio:.2f}x'}")
+            ratio = found["ratios"].get(f"safehub/{tool}")
+            shown = "" if ratio is None else f"{ratio['queries_per_s']:.2f}x, {ratio['target_queries_per_s']:.2f}x"
+            print(f"{strategy:<11}{tool:<9}{m['queries_per_s']:>10.1f}{m['target_queries_per_s']:>11.1f}"
+                  f"{m['queries']:>9.0f}{m['queries_per_objective']:>9.1f}{m['wall_s']:>9.2f}{m['cpu_s']:>8.2f}  {shown}")
         if found["meets_goal"] is not None:
-            state = "met" if found["meets_goal"] else "NOT MET"
-            print(f"goal {strategy}: safehub/PyRIT >= {GOAL:g}: {state}; same tree size: {found['same_tree_size']}")
+            print(f"goal {strategy}: safehub >= {GOAL:g}x PyRIT's queries/s: {'met' if found['meets_goal'] else 'NOT MET'}")
+    for tool, reason in report["not_run"].items():
+        print(f"not run: {tool}: {reason[:300]}")
     print(f"wrote {report['out']} in {report['elapsed_s']:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--setup", action="store_true", help="install PyRIT into bench/.venvs/pyrit, then stop")
-    parser.add_argument("--objectives", type=int, default=20, help="harmful requests attacked, the same for both tools")
+    parser.add_argument("--setup", action="store_true", help="install PyRIT and garak into bench/.venvs/, then stop")
+    parser.add_argument("--objectives", type=int, default=None,
+                        help="harmful requests attacked per strategy, the same for every tool (default: tap "
+                             f"{DEFAULT_OBJECTIVES['tap']}, crescendo {DEFAULT_OBJECTIVES['crescendo']})")
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
     parser.add_argument("--tools", default=",".join(TOOLS))
     parser.add_argument("--latency-ms", type=float, default=50.0, help="the mock's latency on every answer")
     parser.add_argument("--concurrency", type=int, default=200, help="objectives in flight, the same for both tools")
     parser.add_argument("--width", type=int, default=4)
-    parser.add_argument("--branching", type=int, default=2)
+    parser.add_argument("--branching", type=int, default=4)
     parser.add_argument("--depth", type=int, default=3)
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--backtracks", type=int, default=2)
     parser.add_argument("--max-queries", type=int, default=1000, help="safehub's per-request budget: above the tree")
+    parser.add_argument("--garak-objectives", type=int, default=3, help="goals garak attacks (one process each)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per tool and strategy; the median is kept")
     parser.add_argument("--timeout-s", type=float, default=120.0, help="kill a measured process after this long")
     parser.add_argument("--quiet-wait-s", type=float, default=10.0,
@@ -340,38 +298,37 @@ def main(argv: list[str] | None = None) -> int:
     tools = [t for t in args.tools.split(",") if t]
     if set(strategies) - set(STRATEGIES) or set(tools) - set(TOOLS) or not strategies or not tools:
         parser.error(f"--strategies takes {','.join(STRATEGIES)}, --tools takes {','.join(TOOLS)}")
-    if min(args.objectives, args.width, args.branching, args.depth, args.turns, args.repeats, args.concurrency) < 1 \
-            or args.backtracks < 0:
-        parser.error("--objectives, the tree sizes, --repeats and --concurrency must be at least 1, --backtracks >= 0")
+    if min(args.objectives or 1, args.width, args.branching, args.depth, args.turns, args.repeats, args.concurrency,
+           args.garak_objectives) < 1 or args.backtracks < 0:
+        parser.error("--objectives, --garak-objectives, the tree sizes, --repeats and --concurrency must be at least 1, "
+                     "--backtracks at least 0")
     started = dt.datetime.now(dt.timezone.utc)
     installs = {}
-    if "pyrit" in tools or args.setup:
-        install = ensure_installed("pyrit")
-        installs["pyrit"] = {"is_ready": install.is_ready, "version": install.version, "reason": install.reason,
-                             "pins": install_pins("pyrit")}
-        if args.setup:
-            print(f"pyrit: {'ready, ' + install.version if install.is_ready else install.reason}")
-            return 0 if install.is_ready else 1
-        if not install.is_ready:
-            tools.remove("pyrit")
+    for peer in PEERS:
+        if peer not in tools and not args.setup:
+            continue
+        install = ensure_installed(peer)
+        installs[peer] = {"is_ready": install.is_ready, "version": install.version, "reason": install.reason,
+                          "pins": install_pins(peer)}
+        print(f"{peer}: {'ready, ' + install.version if install.is_ready else install.reason}", file=sys.stderr)
+        if not install.is_ready and peer in tools:
+            tools.remove(peer)
+    if args.setup:
+        return 0 if all(install["is_ready"] for install in installs.values()) else 1
     report = {"benchmark": "adaptive", "date": started.isoformat(timespec="seconds"),
               "argv": [sys.executable, *sys.argv] if argv is None else [sys.executable, __file__, *argv],
               "machine": machine(), "versions": {**package_versions("safehub", "openai", "aiohttp"),
-                                                 "pyrit": installs.get("pyrit", {}).get("version")},
+                                                 **{peer: installs[peer]["version"] for peer in installs}},
               "installs": installs, "notes": NOTES, "goal_ratio": GOAL,
               "goal": f"safehub >= {GOAL:g}x PyRIT's queries/s per strategy",
               "latency_ms": args.latency_ms, "concurrency": args.concurrency, "repeats": args.repeats,
-              "not_run": {"garak": NOTES["garak"], **{tool: installs[tool]["reason"] for tool in installs
-                                                      if not installs[tool]["is_ready"]}},
+              "not_run": {peer: f"install failed: {installs[peer]['reason']}" for peer in installs
+                          if not installs[peer]["is_ready"]},
               "strategies": {}}
-    objectives = make_prompts(2 * args.objectives)[0::2]  # the harmful requests only
     with tempfile.TemporaryDirectory(prefix="adaptive-bench-") as workdir:
-        work = Path(workdir)
-        (work / "objectives.json").write_text(json.dumps(objectives), encoding="utf-8")
-        write_objectives_suite(work / "objectives.jsonl", objectives)
-        if tools:
-            for strategy in strategies:
-                report["strategies"][strategy] = run_strategy(strategy, tools, objectives, work, args)
+        for strategy in strategies if tools else []:
+            objectives = make_prompts(2 * (args.objectives or DEFAULT_OBJECTIVES[strategy]))[0::2]  # the harmful ones
+            report["strategies"][strategy] = run_strategy(strategy, tools, objectives, Path(workdir), args)
     write_report(report, args.out, started)
     print_table(report)
     return 0

@@ -442,26 +442,35 @@ def peers_not_run(data: dict) -> list[str]:
 
 
 def adaptive_rows(data: dict) -> list[Row]:
-    """bench/adaptive.py: queries/s of safehub and PyRIT per strategy on the scripted mock (issue 17)."""
+    """bench/adaptive.py: safehub's queries/s over PyRIT's (goal) and garak's, per strategy, on the scripted mock."""
+    names = {"pyrit": "PyRIT", "garak": "garak"}
     rows = []
     for strategy, found in data["strategies"].items():
         settings, tools = found["settings"], found["tools"]
         shape = (f"width {settings['width']}, branching {settings['branching']}, depth {settings['depth']}"
                  if strategy == "tap" else f"{settings['turns']} turns, {settings['backtracks']} backtracks")
-        figures = {tool: tools[tool]["median"] if tools.get(tool, {}).get("status") == "ok" else None
-                   for tool in ("safehub", "pyrit")}
-        sizes = " / ".join(f"{tool} {num(f['queries_per_objective'])}" for tool, f in figures.items() if f)
-        reasons = "".join(f"; {tool} not measured: {tools[tool]['reason'][:200]}" for tool in ("safehub", "pyrit")
-                          if tools.get(tool) and tools[tool].get("status") != "ok")
-        ratio = found.get("ratio_safehub_over_pyrit")
-        rows.append(Row(
-            f"Adaptive attack throughput vs PyRIT, {strategy}",
-            f"{num(figures['safehub']['queries_per_s'])} queries/s" if figures["safehub"] else "not measured",
-            f"PyRIT: {num(figures['pyrit']['queries_per_s'])} queries/s" if figures["pyrit"] else "PyRIT: not measured",
-            times(ratio), f"≥ {data.get('goal_ratio', 5.0):g}x", found.get("meets_goal"),
-            f"{found['objectives']} objectives, all in flight, {shape}, mock latency {num(data.get('latency_ms'), 0)} ms; "
-            f"queries per objective {sizes or '-'}{reasons}; `{command_of(data, 'adaptive')}`",
-            versions_of(data, ("safehub", "pyrit", "python")), date_of(data)))
+        figures = {tool: result["median"] for tool, result in tools.items() if result.get("status") == "ok"}
+        own = figures.get("safehub")
+        for peer in (peer for peer in names if peer in tools):
+            other, ratio = figures.get(peer), (found.get("ratios") or {}).get(f"safehub/{peer}")
+            why = "".join(f"; {tool} not measured: {tools[tool].get('reason', '')[:200]}" for tool in ("safehub", peer)
+                          if tools.get(tool, {}).get("status") != "ok")
+            sizes = " / ".join(f"{tool} {num(figures[tool]['queries_per_objective'])}" for tool in ("safehub", peer)
+                               if tool in figures)
+            extra = (f", target queries/s {times(ratio['target_queries_per_s'])}" if ratio else "")
+            if peer == "garak" and other:
+                extra += f"; garak {num(other.get('objectives'), 0)} goals, one process each, sequential"
+            is_goal = peer == "pyrit"
+            rows.append(Row(
+                f"Adaptive attack throughput vs {names[peer]}, {strategy}",
+                f"{num(own['queries_per_s'])} queries/s" if own else "not measured",
+                f"{names[peer]}: {num(other['queries_per_s'])} queries/s" if other else f"{names[peer]}: not measured",
+                times(ratio["queries_per_s"]) if ratio else "-",
+                f"≥ {data.get('goal_ratio', 5.0):g}x" if is_goal else "> 1x",
+                None if not ratio else ratio["queries_per_s"] >= (data.get("goal_ratio", 5.0) if is_goal else 1.0),
+                f"{found['objectives']} objectives, all in flight, {shape}, mock latency {num(data.get('latency_ms'), 0)} "
+                f"ms; queries per objective {sizes or '-'}{extra}{why}; `{command_of(data, 'adaptive')}`",
+                versions_of(data, ("safehub", peer, "python")), date_of(data)))
     return rows
 
 

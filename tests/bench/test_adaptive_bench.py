@@ -148,26 +148,30 @@ def test_mock_server_counts_requests_per_role_over_http():
 
 
 def test_results_page_shows_each_strategy_ratio_and_why_a_tool_was_not_measured(tmp_path):
+    ok = {"status": "ok"}
     adaptive = {"date": "2026-12-07T06:30:00+00:00", "argv": ["/x/python", "bench/adaptive.py", "--objectives", "20"],
-                "versions": {"safehub": "0.1.0", "pyrit": "1.1.0", "python": "3.11.7"}, "latency_ms": 50.0,
-                "goal_ratio": 5.0, "strategies": {
-                    "tap": {"settings": {"width": 4, "branching": 2, "depth": 3}, "objectives": 20,
-                            "ratio_safehub_over_pyrit": 12.5, "meets_goal": True, "tools": {
-                                "safehub": {"status": "ok", "median": {"queries_per_s": 500.0,
-                                                                        "queries_per_objective": 80.0}},
-                                "pyrit": {"status": "ok", "median": {"queries_per_s": 40.0,
-                                                                      "queries_per_objective": 80.0}}}},
-                    "crescendo": {"settings": {"turns": 4, "backtracks": 2}, "objectives": 20,
-                                  "ratio_safehub_over_pyrit": None, "meets_goal": None, "tools": {
-                                      "safehub": {"status": "failed", "reason": "exited 2: No such option: --attack"},
-                                      "pyrit": {"status": "ok", "median": {"queries_per_s": 10.0,
-                                                                            "queries_per_objective": 22.0}}}}}}
+                "versions": {"safehub": "0.1.0", "pyrit": "1.1.0", "garak": "0.17.1", "python": "3.11.7"},
+                "latency_ms": 50.0, "goal_ratio": 5.0, "strategies": {
+                    "tap": {"settings": {"width": 4, "branching": 4, "depth": 3}, "objectives": 20, "tools": {
+                        "safehub": {**ok, "median": {"queries_per_s": 500.0, "queries_per_objective": 144.0}},
+                        "pyrit": {**ok, "median": {"queries_per_s": 40.0, "queries_per_objective": 144.0}},
+                        "garak": {**ok, "median": {"queries_per_s": 8.0, "queries_per_objective": 96.0,
+                                                   "objectives": 3}}},
+                        "ratios": {"safehub/pyrit": {"queries_per_s": 12.5, "target_queries_per_s": 12.5},
+                                   "safehub/garak": {"queries_per_s": 62.5, "target_queries_per_s": 93.75}}},
+                    "crescendo": {"settings": {"turns": 4, "backtracks": 2}, "objectives": 40, "tools": {
+                        "safehub": {"status": "failed", "reason": "exited 2: No such option: --attack"},
+                        "pyrit": {**ok, "median": {"queries_per_s": 10.0, "queries_per_objective": 22.0}}},
+                        "ratios": {}}}}
     (tmp_path / "adaptive.json").write_text(json.dumps(adaptive))
-    page = _load("report").build(tmp_path)
-    tap = next(line for line in page.splitlines() if line.startswith("| Adaptive attack throughput vs PyRIT, tap"))
+    lines = _load("report").build(tmp_path).splitlines()
+    tap = next(line for line in lines if line.startswith("| Adaptive attack throughput vs PyRIT, tap |"))
     assert "| 500.0 queries/s | PyRIT: 40.0 queries/s | 12.50x | ≥ 5x | yes |" in tap
-    assert "width 4, branching 2, depth 3" in tap and "safehub 80.0 / pyrit 80.0" in tap
+    assert "width 4, branching 4, depth 3" in tap and "safehub 144.0 / pyrit 144.0" in tap
     assert "`python bench/adaptive.py --objectives 20`" in tap and "pyrit 1.1.0" in tap
-    crescendo = next(line for line in page.splitlines() if "Adaptive attack throughput vs PyRIT, crescendo" in line)
+    garak = next(line for line in lines if line.startswith("| Adaptive attack throughput vs garak, tap |"))
+    assert "| garak: 8.0 queries/s | 62.50x | > 1x | yes |" in garak and "garak 3 goals, one process each" in garak
+    crescendo = next(line for line in lines if line.startswith("| Adaptive attack throughput vs PyRIT, crescendo |"))
     assert "| not measured | PyRIT: 10.0 queries/s | - | ≥ 5x | - |" in crescendo
     assert "safehub not measured: exited 2: No such option: --attack" in crescendo
+    assert not any("vs garak, crescendo" in line for line in lines)  # garak has no Crescendo: no row
