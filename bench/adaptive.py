@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import importlib.util
 import json
 import sqlite3
 import statistics
@@ -90,6 +91,20 @@ def scenario_settings(strategy: str, args: argparse.Namespace) -> dict:
                 "success_step": args.depth + 1}
     return {"turns": args.turns, "backtracks": args.backtracks, "refuse_steps": args.backtracks,
             "success_step": args.backtracks + args.turns + 1}
+
+
+def safehub_source() -> str | None:
+    """Where the measured safehub comes from: its source folder and git commit (with +changes when uncommitted)."""
+    spec = importlib.util.find_spec("safehub")
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent
+    git = ["git", "-C", str(folder)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=30)
+    if head.returncode != 0:
+        return str(folder)
+    changed = subprocess.run([*git, "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=30)
+    return f"{folder} at {head.stdout.strip()}{'+changes' if changed.stdout.strip() else ''}"
 
 
 def write_objectives_suite(path: Path, objectives: list[str]) -> Path:
@@ -289,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-queries", type=int, default=1000, help="safehub's per-request budget: above the tree")
     parser.add_argument("--garak-objectives", type=int, default=3, help="goals garak attacks (one process each)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per tool and strategy; the median is kept")
-    parser.add_argument("--timeout-s", type=float, default=120.0, help="kill a measured process after this long")
+    parser.add_argument("--timeout-s", type=float, default=300.0, help="kill a measured process after this long")
     parser.add_argument("--quiet-wait-s", type=float, default=10.0,
                         help="before each run, wait up to this long for other processes to go quiet (0: don't)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -318,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {"benchmark": "adaptive", "date": started.isoformat(timespec="seconds"),
               "argv": [sys.executable, *sys.argv] if argv is None else [sys.executable, __file__, *argv],
               "machine": machine(), "versions": {**package_versions("safehub", "openai", "aiohttp"),
-                                                 **{peer: installs[peer]["version"] for peer in installs}},
+                                                 **{peer: installs[peer]["version"] for peer in installs},
+                                                 "safehub_source": safehub_source()},
               "installs": installs, "notes": NOTES, "goal_ratio": GOAL,
               "goal": f"safehub >= {GOAL:g}x PyRIT's queries/s per strategy",
               "latency_ms": args.latency_ms, "concurrency": args.concurrency, "repeats": args.repeats,

@@ -458,6 +458,11 @@ def adaptive_rows(data: dict) -> list[Row]:
             sizes = " / ".join(f"{tool} {num(figures[tool]['queries_per_objective'])}" for tool in ("safehub", peer)
                                if tool in figures)
             extra = (f", target queries/s {times(ratio['target_queries_per_s'])}" if ratio else "")
+            cpu = [f"{tool} {num(1000 * figures[tool]['cpu_s'] / figures[tool]['queries'], 2)} ms"
+                   for tool in ("safehub", peer) if figures.get(tool, {}).get("queries")]
+            extra += f"; CPU per query {' / '.join(cpu)}" if len(cpu) == 2 else ""
+            source = (data.get("versions") or {}).get("safehub_source") or ""
+            extra += f"; safehub code at {source.rsplit(' at ', 1)[1]}" if " at " in source else ""
             if peer == "garak" and other:
                 extra += f"; garak {num(other.get('objectives'), 0)} goals, one process each, sequential"
             is_goal = peer == "pyrit"
