@@ -4,7 +4,7 @@
     python bench/report.py --results /tmp/results --out /tmp/RESULTS.md
 
 Each known result file (engine, grader, hub, guard, guard_auth, guard_model_tier, guard_screens, guard_effect,
-peers, resume, local_model) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
+peers, resume, local_model, adaptive) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
 it is met, what was run, versions and date. A missing file becomes a "not measured" row naming the
 command that writes it; a file that cannot be read becomes a row saying why. Peers that could not be run
 are listed with their reason. The output depends only on the input files (no clock), so the same results
@@ -441,6 +441,44 @@ def peers_not_run(data: dict) -> list[str]:
     return lines
 
 
+def adaptive_rows(data: dict) -> list[Row]:
+    """bench/adaptive.py: safehub's queries/s over PyRIT's (goal) and garak's, per strategy, on the scripted mock."""
+    names = {"pyrit": "PyRIT", "garak": "garak"}
+    rows = []
+    for strategy, found in data["strategies"].items():
+        settings, tools = found["settings"], found["tools"]
+        shape = (f"width {settings['width']}, branching {settings['branching']}, depth {settings['depth']}"
+                 if strategy == "tap" else f"{settings['turns']} turns, {settings['backtracks']} backtracks")
+        figures = {tool: result["median"] for tool, result in tools.items() if result.get("status") == "ok"}
+        own = figures.get("safehub")
+        for peer in (peer for peer in names if peer in tools):
+            other, ratio = figures.get(peer), (found.get("ratios") or {}).get(f"safehub/{peer}")
+            why = "".join(f"; {tool} not measured: {tools[tool].get('reason', '')[:200]}" for tool in ("safehub", peer)
+                          if tools.get(tool, {}).get("status") != "ok")
+            sizes = " / ".join(f"{tool} {num(figures[tool]['queries_per_objective'])}" for tool in ("safehub", peer)
+                               if tool in figures)
+            extra = (f", target queries/s {times(ratio['target_queries_per_s'])}" if ratio else "")
+            cpu = [f"{tool} {num(1000 * figures[tool]['cpu_s'] / figures[tool]['queries'], 2)} ms"
+                   for tool in ("safehub", peer) if figures.get(tool, {}).get("queries")]
+            extra += f"; CPU per query {' / '.join(cpu)}" if len(cpu) == 2 else ""
+            source = (data.get("versions") or {}).get("safehub_source") or ""
+            extra += f"; safehub code at {source.rsplit(' at ', 1)[1]}" if " at " in source else ""
+            if peer == "garak" and other:
+                extra += f"; garak {num(other.get('objectives'), 0)} goals, one process each, sequential"
+            is_goal = peer == "pyrit"
+            rows.append(Row(
+                f"Adaptive attack throughput vs {names[peer]}, {strategy}",
+                f"{num(own['queries_per_s'])} queries/s" if own else "not measured",
+                f"{names[peer]}: {num(other['queries_per_s'])} queries/s" if other else f"{names[peer]}: not measured",
+                times(ratio["queries_per_s"]) if ratio else "-",
+                f"≥ {data.get('goal_ratio', 5.0):g}x" if is_goal else "> 1x",
+                None if not ratio else ratio["queries_per_s"] >= (data.get("goal_ratio", 5.0) if is_goal else 1.0),
+                f"{found['objectives']} objectives, all in flight, {shape}, mock latency {num(data.get('latency_ms'), 0)} "
+                f"ms; queries per objective {sizes or '-'}{extra}{why}; `{command_of(data, 'adaptive')}`",
+                versions_of(data, ("safehub", peer, "python")), date_of(data)))
+    return rows
+
+
 # name, command that writes it, rows builder
 SOURCES: tuple[tuple[str, str, Callable[..., list[Row]]], ...] = (
     ("engine", "python bench/engine.py", engine_rows),
@@ -454,6 +492,7 @@ SOURCES: tuple[tuple[str, str, Callable[..., list[Row]]], ...] = (
     ("guard_model_tier", "python bench/guard.py --model-tier", guard_model_tier_rows),
     ("guard_screens", "python bench/guard_screens.py", guard_screens_rows),
     ("guard_effect", "python bench/guard_effect.py --limit 1", guard_effect_rows),
+    ("adaptive", "python bench/adaptive.py", adaptive_rows),
 )
 
 

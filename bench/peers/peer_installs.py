@@ -29,6 +29,7 @@ INSPECT_REQUIREMENTS = ("inspect-ai==0.3.285", "openai==3.57.0")
 TORCH_REQUIREMENT = "torch==2.13.0"  # the CPU wheel on this machine's disk; garak would otherwise pull a CUDA build
 GARAK_REQUIREMENTS = ("garak==0.17.1",)
 PROMPTFOO_PACKAGE = "promptfoo@0.120.19"
+PYRIT_REQUIREMENTS = ("pyrit==1.1.0",)  # bench/adaptive.py: its TAP and Crescendo attacks
 
 class BenchmarkError(RuntimeError):
     """A tool did not do the whole job (or could not be run); its timing would be meaningless."""
@@ -71,6 +72,8 @@ def install_steps(tool: str) -> list[list[str]]:
         return _pip_steps(VENVS / "inspect", INSPECT_REQUIREMENTS)
     if tool == "garak":
         return _pip_steps(VENVS / "garak", (TORCH_REQUIREMENT,), GARAK_REQUIREMENTS)
+    if tool == "pyrit":
+        return _pip_steps(VENVS / "pyrit", PYRIT_REQUIREMENTS)
     if tool == "promptfoo":
         prefix = VENVS / "promptfoo"
         # --omit=optional skips 1.4 GB of agent SDKs, browsers and cloud clients the OpenAI provider never loads.
@@ -81,18 +84,18 @@ def install_steps(tool: str) -> list[list[str]]:
 
 def install_pins(tool: str) -> list[str]:
     return {"inspect_ai": list(INSPECT_REQUIREMENTS), "garak": [TORCH_REQUIREMENT, *GARAK_REQUIREMENTS],
-            "promptfoo": [PROMPTFOO_PACKAGE, "--omit=optional"]}[tool]
+            "promptfoo": [PROMPTFOO_PACKAGE, "--omit=optional"], "pyrit": list(PYRIT_REQUIREMENTS)}[tool]
 
 
 def _tool_dir(tool: str) -> Path:
-    return VENVS / {"inspect_ai": "inspect", "garak": "garak", "promptfoo": "promptfoo"}[tool]
+    return VENVS / {"inspect_ai": "inspect", "garak": "garak", "promptfoo": "promptfoo", "pyrit": "pyrit"}[tool]
 
 
 def _probe_version(tool: str) -> str:
     if tool == "promptfoo":
         command = [str(promptfoo_bin()), "--version"]
     else:
-        package = {"inspect_ai": "inspect-ai", "garak": "garak"}[tool]
+        package = {"inspect_ai": "inspect-ai", "garak": "garak", "pyrit": "pyrit"}[tool]
         command = [str(_tool_dir(tool) / "bin" / "python"), "-c",
                    f"import importlib.metadata as m; print(m.version({package!r}))"]
     env = {**os.environ, **PROMPTFOO_ENV} if tool == "promptfoo" else None
