@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from safehub.attacks.strategies import STRATEGIES
 from safehub.engine import pending as kept_answers
-from safehub.engine.cache import CachedModel
+from safehub.engine.cache import CachedModel, ResponseCache
 from safehub.engine.config import EvalConfig
 from safehub.engine.plan import check_strategy_samples, check_suites, plan_trials
 from safehub.engine.progress import RunProgress
@@ -73,12 +73,13 @@ def _store_suites(engine: Engine, stored: list[StoredSuite]) -> dict[str, dict[s
 
 
 def _job(run_id: str, adapter: ModelAdapter, config: EvalConfig, pending, n_planned: int, n_already: int,
-         judge: ModelGrader | None, driver: StrategyDriver | None = None) -> RunJob:
+         judge: ModelGrader | None, driver: StrategyDriver | None = None,
+         response_cache: ResponseCache | None = None) -> RunJob:
     logprobs = LOGPROB_TOP_K if adapter.supports_logprobs else 0
     return RunJob(run_id=run_id, adapter=adapter, pending=pending, config=config.generation.to_config(),
                   logprob_config=config.generation.to_config(top_logprobs=logprobs) if logprobs else None,
                   concurrency=config.concurrency, use_cache=config.cache, n_planned=n_planned, n_already=n_already,
-                  judge=judge, driver=driver)
+                  judge=judge, driver=driver, response_cache=response_cache)
 
 
 def _judge_for(config: EvalConfig) -> ModelGrader | None:
@@ -106,11 +107,11 @@ def strategy_models(config: EvalConfig) -> dict[str, ModelAdapter]:
     return models
 
 
-def _strategy_driver(config: EvalConfig, models: dict[str, ModelAdapter], engine: Engine) -> StrategyDriver | None:
+def _strategy_driver(config: EvalConfig, models: dict[str, ModelAdapter], cache: ResponseCache) -> StrategyDriver | None:
     if config.attack is None:
         return None
     # The attacker's seeds carry the epoch (attacks.strategies), so its and the judge's cache entries need none.
-    cached = (lambda model: CachedModel(model, engine, epoch=0)) if config.cache else (lambda model: model)
+    cached = (lambda model: CachedModel(model, cache, epoch=0)) if config.cache else (lambda model: model)
     strategy = STRATEGIES[config.attack]
     return StrategyDriver(strategy, strategy.options(**config.strategy), attacker=cached(models["attacker"]),
                           judge=cached(models["judge"]), target_config=config.generation.to_config(),
@@ -169,7 +170,8 @@ async def _start(engine: Engine, config: EvalConfig, suite_refs, adapters: list[
     evaluation_id = await asyncio.to_thread(writes.create_evaluation, engine, {
         "models": [a.spec.display for a in adapters], "source": config_source, **config.stored()})
     planned = plan_trials(suites, sample_pks, limit=config.limit, epochs=config.epochs, strategy=config.attack)
-    driver = _strategy_driver(config, models, engine)
+    response_cache = ResponseCache(engine)
+    driver = _strategy_driver(config, models, response_cache)
     jobs = []
     for adapter in adapters:
         model_id = await asyncio.to_thread(writes.upsert_model, engine, adapter.spec)
@@ -177,7 +179,7 @@ async def _start(engine: Engine, config: EvalConfig, suite_refs, adapters: list[
             writes.create_run, engine, evaluation_id=evaluation_id, model_id=model_id,
             model_spec=adapter.spec.display, suites_info=suites_info, settings=config.stored(),
             n_planned=len(planned))
-        jobs.append(_job(run_id, adapter, config, list(planned), len(planned), 0, judge, driver))
+        jobs.append(_job(run_id, adapter, config, list(planned), len(planned), 0, judge, driver, response_cache))
         if progress is not None:
             progress.add_run(run_id, f"{run_id} {adapter.spec.display}", len(planned))
     await _run_with_judges(engine, jobs, [judge] if judge else [], progress, stop, config.store_wait_s,
@@ -224,6 +226,7 @@ async def _resume(engine: Engine, run_ids: list[str], progress: RunProgress | No
     await preflight([adapter for *_, adapter in prepared] + [judge.model for judge in judges.values()]
                     + _distinct(strategy_adapters))
     jobs = []
+    response_cache = ResponseCache(engine)
     for run, config, stored, adapter in prepared:
         sample_pks = await asyncio.to_thread(_store_suites, engine, stored)
         planned = plan_trials([s.suite for s in stored], sample_pks, limit=config.limit, epochs=config.epochs,
@@ -233,7 +236,7 @@ async def _resume(engine: Engine, run_ids: list[str], progress: RunProgress | No
         await asyncio.to_thread(writes.claim_run, engine, run["id"])
         jobs.append(_job(run["id"], adapter, config, pending, len(planned), len(planned) - len(pending),
                          judges.get((config.judge, config.judge_grader)),
-                         _strategy_driver(config, models[run["id"]], engine)))
+                         _strategy_driver(config, models[run["id"]], response_cache), response_cache))
         jobs[-1].kept = kept_answers.load(run["id"])  # answers the store refused last time: stored, not asked again
         # The steps of conversations a kill cut short: replayed, so no model is asked for them again.
         jobs[-1].stored_nodes = await asyncio.to_thread(stored_nodes, engine, run["id"])

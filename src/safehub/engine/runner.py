@@ -22,9 +22,10 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from safehub.engine import pending
-from safehub.engine.cache import CachedModel
+from safehub.engine.cache import CachedModel, ResponseCache
 from safehub.engine.nodes import TrialNodes
 from safehub.engine.plan import PlannedTrial, cache_key
 from safehub.engine.progress import RunProgress
@@ -56,6 +57,7 @@ class RunJob:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     driver: TrialDriver | None = None  # None: one call per trial (SingleTurn) with `config`
     stored_nodes: dict = field(default_factory=dict)  # trial key -> {node key: Node} an earlier session stored
+    response_cache: ResponseCache | None = None  # for a conversation's calls; shared with its attacker and judge
 
     def __post_init__(self) -> None:
         if self.driver is None:
@@ -153,14 +155,16 @@ async def _run_job(engine: Engine, job: RunJob, writer: TrialWriter, progress: R
                    stop: asyncio.Event) -> None:
     work = await _serve_cache(engine, job, writer, progress)
     work.reverse()  # pop() from the end keeps file order
+    if job.response_cache is None:
+        job.response_cache = ResponseCache(engine)
 
     async def worker() -> None:
         while work and not stop.is_set():
             trial, key = work.pop()
             sink = TrialNodes(writer, job.run_id, trial.key, job.stored_nodes.get(trial.key, {}))
             # One-call trials were served from the cache in one batch (_serve_cache); a conversation asks per call.
-            target = CachedModel(job.adapter, engine, trial.epoch) if job.use_cache and not job.driver.is_one_call \
-                else job.adapter
+            target = CachedModel(job.adapter, job.response_cache, trial.epoch) \
+                if job.use_cache and not job.driver.is_one_call else job.adapter
             outcome = await job.driver.run(trial, target, sink)
             record = _outcome_record(trial, outcome, key)
             if _needs_judge(job, trial, outcome.completion):
@@ -216,6 +220,7 @@ async def execute_runs(engine: Engine, jobs: list[RunJob], *, progress: RunProgr
         for watcher in watchers:
             watcher.cancel()
         await writer.close()
+        _flush_response_caches(jobs)
         for job in jobs:
             await job.adapter.aclose()
         gc.set_threshold(*thresholds)
@@ -237,6 +242,14 @@ async def execute_runs(engine: Engine, jobs: list[RunJob], *, progress: RunProgr
     if progress is not None:
         progress.close()
     return statuses
+
+
+def _flush_response_caches(jobs: list[RunJob]) -> None:
+    for cache in {id(job.response_cache): job.response_cache for job in jobs if job.response_cache}.values():
+        try:
+            cache.flush()
+        except SQLAlchemyError:  # a cache entry lost only costs a call another day; the run's fate lies elsewhere
+            pass
 
 
 async def _stop_on_failure(engine: Engine, jobs: list[RunJob], writer: TrialWriter, elapsed_s: float) -> None:

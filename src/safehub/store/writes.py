@@ -194,13 +194,16 @@ def cached_responses(engine: Engine, keys: list[str]) -> dict[str, dict]:
     return found
 
 
-def cache_response(engine: Engine, key: str, completion) -> None:
-    """Store one answer in the response cache (engine.cache); a key already there is kept."""
+def cache_responses(engine: Engine, answers: dict) -> None:
+    """Store answers (cache key -> Completion) in the response cache (engine.cache); a key already there is kept."""
+    if not answers:
+        return
+    created_at = now()
+    rows = [{"key": key, "text": c.text, "finish_reason": c.finish_reason, "input_tokens": c.input_tokens,
+             "output_tokens": c.output_tokens, "first_token_logprobs": c.first_token_logprobs, "created_at": created_at}
+            for key, c in answers.items()]
     with engine.begin() as connection:
-        connection.execute(_insert_ignoring_duplicates(connection, response_cache, ["key"]).values(
-            key=key, text=completion.text, finish_reason=completion.finish_reason,
-            input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
-            first_token_logprobs=completion.first_token_logprobs, created_at=now()))
+        connection.execute(_insert_ignoring_duplicates(connection, response_cache, ["key"]), rows)
 
 
 def write_trials(engine: Engine, run_id: str, records: list[TrialRecord], *, lock_wait_ms: int | None = None) -> int:
