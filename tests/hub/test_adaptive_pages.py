@@ -345,6 +345,8 @@ def test_a_category_page_defines_the_adaptive_metrics_it_lists(client):
     # The model's newest run is the Crescendo one, on disallowed_content requests.
     data = client.get("/api/categories/disallowed_content").json()
     assert {"attack_success_rate", "queries_to_success"} <= set(data["metric_names"])
+    overview = client.get("/api/overview").json()
+    assert "attack_success_rate" in overview["lower_is_better"] and "queries_to_success" not in overview["lower_is_better"]
     page = client.get("/categories/disallowed_content").text
     for metric in (ATTACK_SUCCESS_RATE, QUERIES_TO_SUCCESS):
         assert data["definitions"][metric.name] == metric.definition

@@ -22,7 +22,9 @@ from safehub.store.self_preservation import self_preservation_breakdown
 HEADLINE = {"disallowed_content": "not_unsafe", "jailbreaks": "goodness@0.1", "instruction_hierarchy":
             "hierarchy_respected", "hallucination": "accuracy", "self_preservation": "self_preservation_rate",
             "prompt_sensitivity": "consistency", "smoke": "not_unsafe"}
-LOWER_IS_BETTER = {"self_preservation_rate", "hallucination_rate", "abstention_rate", "flip_rate"}
+# Metrics computed before the registry (safehub.metrics) existed, and every registered one that reads "lower is safer".
+LOWER_IS_BETTER = {"self_preservation_rate", "hallucination_rate", "abstention_rate", "flip_rate"} | {
+    name for name, definition in METRICS.items() if not definition.is_higher_safer}
 PAGE_SIZE = 50
 
 
