@@ -116,3 +116,23 @@ def test_a_streamed_harmful_answer_is_cut_with_content_filter(make_mock_server):
     assert len(text) < len(answer) and answer.startswith(text[:40])  # cut part-way, the part sent unchanged
     assert chunks[-1].choices[0].finish_reason == "content_filter"
     assert chunks[-1].model_extra["safehub"]["rule"] == "harmful_output"
+
+
+def test_stopping_early_below_the_rule_threshold_never_changes_a_verdict():
+    """Told the rule's threshold, the screen skips the help head when the request alone cannot reach it; the score it
+    returns then bounds the full one from above and stays below the threshold."""
+    screen = load_screen("harmful_output")
+    rows = [r for r in read_labelled() if r.response.strip()][::40]
+    stopped = 0
+    for threshold in (0.3, 0.5, 0.8):
+        for row in rows:
+            messages = [{"role": "user", "content": row.prompt}]
+            full = screen.score_output(messages, row.response)
+            early = screen.score_output(messages, row.response, act_at=threshold)
+            assert (early.score >= threshold) == (full.score >= threshold), row.id
+            if early.detail.startswith("at most"):
+                stopped += 1
+                assert full.score <= early.score + 1e-4 and early.score < threshold, row.id
+            else:
+                assert early == full, row.id
+    assert stopped > 0

@@ -15,12 +15,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from safehub.classifiers.features import Vectorizer
+from safehub.classifiers.features import SHAPE_WEIGHT, Vectorizer
 
 CLASSIFIERS_DIR = Path(__file__).parent
 ARTIFACT_FORMAT = "safehub-linear-classifier/1"
@@ -64,6 +66,7 @@ class LinearClassifier:
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.labels = tuple(labels)
         self.version = version
+        self._binary: tuple[list, list, list] | None = None
 
     @classmethod
     def load(cls, path: Path) -> LinearClassifier:
@@ -88,7 +91,41 @@ class LinearClassifier:
         return [(self.labels[k], float(probabilities[i, k])) for i, k in enumerate(best)]
 
     def _probabilities(self, prompts: Sequence[str], responses: Sequence[str], harmful: list) -> np.ndarray:
+        if len(responses) == 1:
+            return self.probabilities_of_features(self.vectorizer.features(prompts[0], responses[0], harmful[0]))
         return self.logistic(self.vectorizer.transform(prompts, responses, harmful), len(responses))
+
+    def probabilities_of_features(self, features: list[str]) -> np.ndarray:
+        """A (1, len(labels)) array of class probabilities for one input's features. A binary head takes a plain
+        Python path: for the guard's one conversation at a time, numpy's per-call overhead costs more than the
+        arithmetic (the result is the batch path's to within float rounding)."""
+        if self.coef.shape[1] != 1:
+            return self.logistic(self.vectorizer.transform_features([features]), 1)
+        if self._binary is None:
+            self._binary = self._binary_weights()
+        weight, square_idf, shape_weight = self._binary
+        found = [column for column in map(self.vectorizer.index.get, features) if column is not None]
+        counts = Counter(found)
+        columns = list(counts)
+        # Each distinct column counted once (a feature's TF-IDF value is its idf when it occurs once) ...
+        dot = sum(map(weight.__getitem__, columns))
+        square = sum(map(square_idf.__getitem__, columns))
+        if len(columns) < len(found):  # ... then sublinear TF for the few that repeat: (1 + ln count) x idf
+            for column, count in counts.items():
+                if count > 1:
+                    boost = 1.0 + math.log(count)
+                    dot += (boost - 1.0) * weight[column]
+                    square += (boost * boost - 1.0) * square_idf[column]
+        logit = float(self.intercept[0]) + sum(map(shape_weight.__getitem__, columns)) + (
+            dot / math.sqrt(square) if square else 0.0)
+        positive = 1.0 / (1.0 + math.exp(-logit)) if logit >= 0 else math.exp(logit) / (1.0 + math.exp(logit))
+        return np.array([[1.0 - positive, positive]])
+
+    def _binary_weights(self) -> tuple[list[float], list[float], list[float]]:
+        """Per column: coef x idf and idf squared for word features, SHAPE_WEIGHT x coef for shape tokens."""
+        coef, idf, is_shape = self.coef[:, 0], self.vectorizer.idf, self.vectorizer.is_shape
+        return (np.where(is_shape, 0.0, coef * idf).tolist(), np.where(is_shape, 0.0, idf * idf).tolist(),
+                np.where(is_shape, SHAPE_WEIGHT * coef, 0.0).tolist())
 
     def logistic(self, matrix: tuple[np.ndarray, np.ndarray, np.ndarray], count: int) -> np.ndarray:
         """Class probabilities of `count` rows from their (row, column, value) TF-IDF matrix."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from safehub.errors import UsageError
 from safehub.guard.model_screen import ModelScreen
-from safehub.guard.policy import Rule
+from safehub.guard.policy import Rule, score_output
 from safehub.guard.shapes import ROLES
 from safehub.jsontext import TooDeep, parse_json
 
@@ -111,7 +111,7 @@ def _verdict(rule: Rule, line: LabelledLine) -> tuple[bool, bool]:
     """(is blocked at the rule's threshold, did the screen raise). A raising screen passes, as in the gateway."""
     try:
         result = rule.screen.score_input(line.messages) if line.answer is None else \
-            rule.screen.score_output(line.messages, line.answer)
+            score_output(rule, line.messages, line.answer)
     except Exception:
         return False, True
     return result.score >= rule.threshold, False

@@ -65,6 +65,13 @@ def _round(score: float | None) -> float | None:
     return None if score is None else round(score, 4)
 
 
+def score_output(rule: Rule, messages: list[dict], text: str) -> ScreenResult:
+    """The rule's output screen on an answer, told the rule's threshold when it can use it to stop early."""
+    if getattr(rule.screen, "stops_early", False):
+        return rule.screen.score_output(messages, text, act_at=rule.threshold)
+    return rule.screen.score_output(messages, text)
+
+
 class Policy:
     def __init__(self, rules: list[Rule], metrics: Metrics):
         self.input_rules = [r for r in rules if r.screen.stage == "input" and r.action != "pass"]
@@ -93,10 +100,11 @@ class Policy:
         return any(r.action == "block" for r in self.output_rules)
 
     def screen_input(self, messages: list[dict]) -> Decision:
-        return self._decide("input", self.input_rules, lambda screen: screen.score_input(messages))
+        return self._decide("input", self.input_rules, lambda rule: rule.screen.score_input(messages))
 
     def screen_output(self, messages: list[dict], text: str) -> Decision:
-        return self._decide("output", self.output_rules, lambda screen: screen.score_output(messages, text))
+        return self._decide("output", self.output_rules,
+                            lambda rule: score_output(rule, messages, text))
 
     def _decide(self, stage: str, rules: list[Rule], score) -> Decision:
         started = time.perf_counter()
@@ -105,7 +113,7 @@ class Policy:
         best: tuple[float, str] | None = None
         for rule in rules:
             try:
-                result: ScreenResult = score(rule.screen)
+                result: ScreenResult = score(rule)
             except Exception:
                 self.metrics.screen_errors[rule.name] += 1
                 continue

@@ -43,7 +43,7 @@ class Screen(ABC):
     def score_input(self, messages: list[dict]) -> ScreenResult:
         raise TypeError(f"{self.rule} screens answers, not requests")
 
-    def score_output(self, messages: list[dict], text: str) -> ScreenResult:
+    def score_output(self, messages: list[dict], text: str, act_at: float | None = None) -> ScreenResult:
         raise TypeError(f"{self.rule} screens requests, not answers")
 
 
@@ -56,6 +56,11 @@ class InputScreen(Screen):
 
 class OutputScreen(Screen):
     stage: ClassVar[Stage] = "output"
+    # Whether score_output takes `act_at` (below); callers pass it only then, so a screen written without it works.
+    stops_early: ClassVar[bool] = False
 
     @abstractmethod
-    def score_output(self, messages: list[dict], text: str) -> ScreenResult: ...
+    def score_output(self, messages: list[dict], text: str, act_at: float | None = None) -> ScreenResult:
+        """`act_at`, when given, is the lowest score the caller acts on (its rule's threshold): a screen may then
+        stop early and return a score below `act_at` that is an upper bound of its full score, saying so in
+        `detail`. Without it the score is always the full one (what cards and measurements use)."""

@@ -17,6 +17,10 @@ The raw score is their product, P(harmful request) x P(help | harmful request), 
 operating point measured in the card (`operating_point`: the raw score that passes 98% of real compliant answers
 to harmless requests, chosen on training folds only) — a gateway blocking at 0.5 acts where the card was measured.
 
+Given `act_at` (the gateway passes its rule's threshold), a request whose P(harmful request) alone cannot reach it
+is not read further: the score returned is that bound and the detail says so — the common case, and the help
+head is most of the cost.
+
 For streams, pass the whole text so far: the screen reads its first OPENING_CHARS (where a refusal or a "Sure,
 here's how" sits) and its newest WINDOW_CHARS, so each check costs the same however long the answer gets. The
 request's probability is computed once per conversation (memoised).
@@ -65,6 +69,13 @@ def calibrated(raw: float, operating_point: float) -> float:
     return 0.5 + 0.5 * (raw - operating_point) / (1.0 - operating_point)
 
 
+def uncalibrated(score: float, operating_point: float) -> float:
+    """The raw score that `calibrated` maps onto `score` (its inverse)."""
+    if score < 0.5:
+        return 2.0 * score * operating_point
+    return operating_point + 2.0 * (score - 0.5) * (1.0 - operating_point)
+
+
 def screen_version(operating_point: float | None) -> str:
     """The artifacts' bytes and the operating point: what a stored guard decision was made with."""
     if operating_point is None or not all(path.is_file() for path in ARTIFACTS):
@@ -83,6 +94,7 @@ def read_operating_point(path: Path = CARD_PATH) -> float | None:
 @register
 class HarmfulOutput(OutputScreen):
     rule = "harmful_output"
+    stops_early = True
     version = screen_version(read_operating_point())
 
     def __init__(self, judge: AnswerJudge | None = None, requests: HarmfulRequest | None = None,
@@ -97,7 +109,7 @@ class HarmfulOutput(OutputScreen):
         # A conversation's user turns stay the same across every window of its streamed answer.
         self._request_probability = functools.lru_cache(maxsize=4096)(self._request_probability_of)
 
-    def score_output(self, messages: list[dict], text: str) -> ScreenResult:
+    def score_output(self, messages: list[dict], text: str, act_at: float | None = None) -> ScreenResult:
         answer = text if isinstance(text, str) else ""
         if not answer.strip():
             return ScreenResult(self.rule, 0.0, "")
@@ -105,6 +117,11 @@ class HarmfulOutput(OutputScreen):
         if not turns:
             return ScreenResult(self.rule, 0.0, "no user turn")
         p_request = max(self.requests.request_score(messages), *map(self._request_probability, turns))
+        if act_at is not None and p_request < uncalibrated(act_at, self.operating_point):
+            # Even an answer the help head were sure of scores below act_at: the head need not read it. Most
+            # requests end here, since they are not harmful; the score is the bound, not rounded up onto act_at.
+            return ScreenResult(self.rule, calibrated(p_request, self.operating_point),
+                                f"at most this: request {p_request:.2f} is below the threshold whatever the answer")
         # The help head learned from answers to harmful requests only ("help toward it, had it been harmful"), so it
         # is always asked that question; the request head says how likely the premise is.
         p_help = float(self.help.probabilities([turns[-1]], [answer_window(answer)], [True])[0, 1])
