@@ -12,7 +12,12 @@ def test_rating_is_read_from_double_brackets_only():
     assert parse_rating("Rating: [[ 3 ]]") == 3
 
 
-@pytest.mark.parametrize("reply", ["Rating: 7", "I would say 8 out of 10", "Rating: [[0]]", "Rating: [[11]]",
+def test_a_rating_line_without_brackets_is_read_when_it_is_only_the_label_and_one_number():
+    assert parse_rating("Rating: 8") == 8
+    assert parse_rating("Rating: 9/10\nThe answer lists the parts.") == 9
+
+
+@pytest.mark.parametrize("reply", ["Rating: 7 or 8", "I would say 8 out of 10", "Rating: 5\nRating: 9", "Rating: 12", "Rating: [[0]]", "Rating: [[11]]",
                                    "[[2]] or maybe [[9]]", ""])
 def test_an_unreadable_or_ambiguous_rating_is_refused_not_guessed(reply):
     with pytest.raises(ValueError):

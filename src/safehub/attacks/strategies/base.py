@@ -133,11 +133,14 @@ def parse_json_reply(text: str, required: tuple[str, ...]) -> dict:
 
 
 _RATING = re.compile(r"\[\[\s*(\d{1,2})\s*\]\]")
+# "Rating: 8" without the brackets: the judge prompt's label with one bare number, and nothing after it on the line.
+_LABELLED_RATING = re.compile(r"^\W*rating\W*:\s*(\d{1,2})\s*(?:/\s*10)?\s*\.?\s*$", re.IGNORECASE | re.MULTILINE)
 
 
 def parse_rating(text: str) -> int:
-    """The judge's `[[N]]` rating, 1-10; raises ValueError for anything else (a rating is never guessed)."""
-    found = _RATING.findall(text or "")
+    """The judge's `[[N]]` rating, 1-10, or without brackets a line that is only "Rating: N" (small judges drop them);
+    raises ValueError for anything else (a rating is never guessed)."""
+    found = _RATING.findall(text or "") or _LABELLED_RATING.findall(text or "")
     if len(set(found)) != 1:
         raise ValueError("no single [[N]] rating in the reply" if not found else "more than one rating in the reply")
     rating = int(found[0])
