@@ -4,7 +4,7 @@
     python bench/report.py --results /tmp/results --out /tmp/RESULTS.md
 
 Each known result file (engine, grader, hub, guard, guard_auth, guard_model_tier, guard_screens, guard_effect,
-peers, resume, local_model, adaptive) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
+peers, resume, local_model, adaptive, guard_adaptive, guard_adaptive_scripted) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
 it is met, what was run, versions and date. A missing file becomes a "not measured" row naming the
 command that writes it; a file that cannot be read becomes a row saying why. Peers that could not be run
 are listed with their reason. The output depends only on the input files (no clock), so the same results
@@ -261,6 +261,27 @@ def guard_effect_rows(data: dict) -> list[Row]:
     return rows
 
 
+def guard_adaptive_rows(data: dict) -> list[Row]:
+    """bench/guard_adaptive.py: one adaptive attack on a model directly and behind the guard, paired by request."""
+    def interval(metric: dict | None) -> str:
+        if not metric or metric.get("value") is None:
+            return "-"
+        return f"{metric['value']:.3f} [{metric['low']:.3f}, {metric['high']:.3f}] n={metric.get('n', '-')}"
+
+    settings, rate = data["settings"], data["attack_success_rate"]
+    difference = rate.get("difference") or {}
+    delta = "-" if difference.get("value") is None else (
+        f"Δ {difference['value']:+.3f} [{difference['low']:+.3f}, {difference['high']:+.3f}] p={difference['p_value']:.4f}")
+    options = ", ".join(f"{k} {v}" for k, v in (settings.get("strategy") or {}).items() if v is not None)
+    incomplete = "" if data.get("status", "completed") == "completed" else f" (incomplete: status {data.get('status')})"
+    return [Row(
+        f"Guard under adaptive attack: {settings['attack']} attack_success_rate, target {settings['model']}",
+        f"guarded {interval(rate.get('guarded'))}", f"direct {interval(rate.get('direct'))}", delta, "lower is safer",
+        None, f"{settings['attack']} ({options}) on {settings['requests']} {settings['suite']} requests; attacker "
+        f"{settings['attacker']}, judge {settings['judge']}; guard {settings['guard_config']}{incomplete}; "
+        f"`{data.get('command') or 'python bench/guard_adaptive.py'}`", versions_of(data), date_of(data))]
+
+
 def resume_rows(data: dict) -> list[Row]:
     settings = data.get("settings", {})
     base = data["median"]["uninterrupted"]
@@ -493,6 +514,9 @@ SOURCES: tuple[tuple[str, str, Callable[..., list[Row]]], ...] = (
     ("guard_screens", "python bench/guard_screens.py", guard_screens_rows),
     ("guard_effect", "python bench/guard_effect.py --limit 1", guard_effect_rows),
     ("adaptive", "python bench/adaptive.py", adaptive_rows),
+    ("guard_adaptive", "make guard-adaptive", guard_adaptive_rows),
+    ("guard_adaptive_scripted", "python bench/guard_adaptive.py --model compliant --attacker scripted --judge scripted "
+     "--concurrency 16 --requests 40 --streams 5 --out bench/results/guard_adaptive_scripted.json", guard_adaptive_rows),
 )
 
 
