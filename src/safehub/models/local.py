@@ -18,7 +18,8 @@ At temperature 0 a prompt's answer and logprobs do not depend on the calls befor
 Tools go through the same template, which knows them: Qwen2.5's renders each tool (OpenAI's
 `{"type": "function", "function": {...}}`) into the system prompt, an assistant turn's calls as
 `<tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call>`, and tool turns as `<tool_response>` blocks
-of a user turn. The model answers calls in that form; `parse_tool_calls` reads them back (a block whose JSON
+of a user turn. The model answers calls in that form, or (the 0.5B model, mostly) as a ```json block holding
+just `{"name", "arguments"}` of an offered tool; `parse_tool_calls` reads both back (a tagged block whose JSON
 does not parse is still a call, with its text as `raw_arguments`), and the text around them is the answer.
 """
 
@@ -163,7 +164,8 @@ class _LoadedModel:
                 self.llama.reset()  # the next call evaluates its whole prompt instead of trusting this state
                 raise ModelCallError("internal", f"local model: {type(exc).__name__}: {exc}") from None
         if tools:
-            completion.text, completion.tool_calls = parse_tool_calls(completion.text, messages)
+            completion.text, completion.tool_calls = parse_tool_calls(
+                completion.text, messages, frozenset(tool.name for tool in tools))
             if completion.tool_calls and completion.finish_reason == "stop":
                 completion.finish_reason = "tool_calls"
         return completion
@@ -288,29 +290,59 @@ def chat_messages(messages: list[Message]) -> list[dict[str, Any]]:
 
 
 _TOOL_CALL_BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
+_FENCED_JSON = re.compile(r"```(?:json)?[ \t]*\n(.*?)```", re.DOTALL)
 _NAME_IN_BROKEN_CALL = re.compile(r'"name"\s*:\s*"([^"]*)"')
 
 
-def parse_tool_calls(text: str, messages: list[Message]) -> tuple[str, list[ToolCall]]:
-    """The answer's `<tool_call>{"name": ..., "arguments": {...}}</tool_call>` blocks as tool calls, and the
-    text outside them. A block cut off by the token limit still counts; one whose JSON does not parse is a
-    call with the name found in it (or "") and the block's text as `raw_arguments`."""
-    calls: list[ToolCall] = []
-    for index, block in enumerate(match.group(1).strip() for match in _TOOL_CALL_BLOCK.finditer(text)):
-        identifier = call_id(messages, index)
-        try:
-            call = json.loads(block)
-        except ValueError:
-            call = None
-        if not isinstance(call, dict) or not isinstance(call.get("name"), str):
-            named = _NAME_IN_BROKEN_CALL.search(block)
-            calls.append(ToolCall(identifier, named.group(1) if named else "", {}, block))
-            continue
-        arguments = call.get("arguments", {})
-        if isinstance(arguments, str):  # some fine-tunes write the arguments as a JSON string
-            calls.append(ToolCall.from_arguments_text(identifier, call["name"], arguments))
-        elif isinstance(arguments, dict):
-            calls.append(ToolCall(identifier, call["name"], arguments))
-        else:
-            calls.append(ToolCall(identifier, call["name"], {}, json.dumps(arguments)))
-    return _TOOL_CALL_BLOCK.sub("", text).strip() if calls else text, calls
+def parse_tool_calls(text: str, messages: list[Message], tool_names: frozenset[str] = frozenset()) -> tuple[str, list[ToolCall]]:
+    """The answer's tool calls, and the text outside them.
+
+    The template's form is `<tool_call>{"name": ..., "arguments": {...}}</tool_call>`; a block cut off by the
+    token limit still counts, and one whose JSON does not parse is a call with the name found in it (or "")
+    and the block's text as `raw_arguments`. Without such blocks, a ```json fenced block (or the whole answer)
+    that is exactly `{"name": TOOL, "arguments": {...}}` for an offered TOOL is a call too: the embedded
+    Qwen2.5-Coder-0.5B writes its calls that way (llama.cpp's server reads Hermes-style calls the same way).
+    """
+    calls = [_call_in_block(match.group(1).strip(), call_id(messages, index))
+             for index, match in enumerate(_TOOL_CALL_BLOCK.finditer(text))]
+    if calls:
+        return _TOOL_CALL_BLOCK.sub("", text).strip(), calls
+    fenced = [(match, _bare_call(match.group(1), tool_names)) for match in _FENCED_JSON.finditer(text)]
+    if not fenced:
+        whole = _bare_call(text, tool_names)
+        return ("", [_named(whole, call_id(messages, 0))]) if whole else (text, [])
+    if not all(call for _, call in fenced):  # a fence that is not a call: the answer shows code, it calls nothing
+        return text, []
+    calls = [_named(call, call_id(messages, index)) for index, (_, call) in enumerate(fenced)]
+    return _FENCED_JSON.sub("", text).strip(), calls
+
+
+def _call_in_block(block: str, identifier: str) -> ToolCall:
+    try:
+        call = json.loads(block)
+    except ValueError:
+        call = None
+    if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+        named = _NAME_IN_BROKEN_CALL.search(block)
+        return ToolCall(identifier, named.group(1) if named else "", {}, block)
+    return _named(call, identifier)
+
+
+def _named(call: dict, identifier: str) -> ToolCall:
+    arguments = call.get("arguments", {})
+    if isinstance(arguments, str):  # some fine-tunes write the arguments as a JSON string
+        return ToolCall.from_arguments_text(identifier, call["name"], arguments)
+    if isinstance(arguments, dict):
+        return ToolCall(identifier, call["name"], arguments)
+    return ToolCall(identifier, call["name"], {}, json.dumps(arguments))
+
+
+def _bare_call(text: str, tool_names: frozenset[str]) -> dict | None:
+    """`text` as a call outside the template's tags: exactly {"name": an offered tool, "arguments": ...}."""
+    try:
+        call = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(call, dict) and set(call) == {"name", "arguments"} and call["name"] in tool_names:
+        return call
+    return None
