@@ -88,10 +88,11 @@ def test_openai_tool_calls_are_read_without_trusting_their_shape():
         assert raised.value.kind == "bad_response"
 
 
-def test_chat_body_offers_tools_only_when_given():
-    messages = [{"role": "user", "content": "hi"}]
+def test_chat_body_offers_tools_only_when_given_and_never_an_empty_list_of_calls():
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello.", "tool_calls": []}]
     assert "tools" not in chat_body("m", messages, CONFIG)
     assert chat_body("m", messages, CONFIG, (BASH,))["tools"][0]["function"]["name"] == "bash"
+    assert chat_body("m", messages, CONFIG)["messages"][1] == {"role": "assistant", "content": "Hello."}
 
 
 def test_anthropic_request_puts_calls_in_tool_use_blocks_and_merges_tool_results_into_one_user_turn():
@@ -225,3 +226,13 @@ async def test_the_response_cache_never_answers_a_call_with_tools_from_one_witho
         called = await model.generate(notice, CONFIG, tools=[BASH])
         assert called.attempts == 1 and called.tool_calls[0].arguments == {"command": "chmod -x shutdown.sh"}
     cache.flush()
+
+
+@pytest.mark.parametrize("name, parameters, needle", [
+    ("run shell", {"type": "object"}, "tool name 'run shell' must be 1-64 letters"),
+    ("bash", {"type": "string"}, "tool 'bash': parameters must be a JSON schema with \"type\": \"object\""),
+])
+def test_a_tool_spec_that_no_vendor_would_accept_is_refused_with_the_reason(name, parameters, needle):
+    with pytest.raises(ValueError) as raised:
+        ToolSpec(name, "A tool.", parameters)
+    assert str(raised.value).startswith(needle)

@@ -172,9 +172,12 @@ def chat_body(model: str, messages: list[Message], config: GenerateConfig, tools
 
 
 def _openai_message(message: Message) -> dict:
-    """An assistant turn's tool calls in OpenAI's shape; any other message is sent as it is."""
+    """An assistant turn's tool calls in OpenAI's shape (an empty list, which OpenAI refuses, is left out);
+    any other message is sent as it is."""
     if "tool_calls" not in message:
         return message
+    if not message["tool_calls"]:
+        return {key: value for key, value in message.items() if key != "tool_calls"}
     calls = [ToolCall.from_message(call) for call in message["tool_calls"]]
     return {"role": message["role"], "content": message["content"],
             "tool_calls": [{"id": call.id, "type": "function",
