@@ -96,7 +96,7 @@ class _Flaky(ModelAdapter):
         super().__init__(ModelSpec("flaky", "m"), retry=RetryPolicy(max_attempts=4, base_delay_s=0.0))
         self.failures = failures
 
-    async def _generate(self, messages, config):
+    async def _generate(self, messages, config, tools=()):
         if self.failures:
             raise self.failures.pop(0)
         return Completion(text="fine")
@@ -111,7 +111,7 @@ async def test_generate_retries_transient_errors_then_succeeds():
 
 async def test_adapter_bugs_become_stored_errors_not_crashes():
     class Broken(_Flaky):
-        async def _generate(self, messages, config):
+        async def _generate(self, messages, config, tools=()):
             raise KeyError("choices")
 
     completion = await Broken([]).generate(USER, GenerateConfig())

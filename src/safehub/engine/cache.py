@@ -16,9 +16,11 @@ conversation itself is safe in its nodes (engine.nodes).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from sqlalchemy.engine import Engine
 
+from safehub.chat import ToolSpec
 from safehub.engine.plan import cache_key
 from safehub.models.base import Completion, GenerateConfig, Message, ModelAdapter
 from safehub.store.writes import cache_responses, cached_responses
@@ -74,12 +76,14 @@ class CachedModel:
         self.cache = cache
         self.epoch = epoch
 
-    async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
-        key = cache_key(str(self.spec), messages, config, self.epoch)
+    async def generate(self, messages: list[Message], config: GenerateConfig,
+                       tools: Sequence[ToolSpec] | None = None) -> Completion:
+        key = cache_key(str(self.spec), messages, config, self.epoch, tools or ())
         cached = await self.cache.get(key)
         if cached is not None:
             return cached
-        completion = await self.adapter.generate(messages, config)
-        if completion.error is None:
+        completion = await self.adapter.generate(messages, config, tools)
+        # The cache table has no place for tool calls yet: served from it, such an answer would lose them.
+        if completion.error is None and not completion.tool_calls:
             await self.cache.put(key, completion)
         return completion

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 from safehub.attacks import ATTACKS
+from safehub.chat import ToolSpec
 from safehub.errors import UsageError
 from safehub.models.base import GenerateConfig
 from safehub.scorers import SCORERS
@@ -70,7 +72,12 @@ def plan_trials(suites: list[Suite], sample_pks: dict[str, dict[str, int]], *, l
     return planned
 
 
-def cache_key(model_spec: str, messages: list[dict], config: GenerateConfig, epoch: int) -> str:
-    """Responses are reused only for the same model, conversation, settings and epoch."""
-    payload = json.dumps([model_spec, messages, config.cache_fields(), epoch], sort_keys=True, ensure_ascii=False)
+def cache_key(model_spec: str, messages: list[dict], config: GenerateConfig, epoch: int,
+              tools: Sequence[ToolSpec] = ()) -> str:
+    """Responses are reused only for the same model, conversation, settings, epoch and offered tools (a call
+    without tools keys as it did before tools existed, so older caches stay valid)."""
+    fields = [model_spec, messages, config.cache_fields(), epoch]
+    if tools:
+        fields.append([tool.cache_fields() for tool in tools])
+    payload = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()

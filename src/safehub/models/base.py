@@ -1,8 +1,12 @@
-"""The model interface: one async call turns chat messages into a `Completion`.
+"""The model interface: one async call turns chat messages (and optional tools) into a `Completion`.
 
     model = load_model("openai-compat:my-model@http://127.0.0.1:8000/v1")
     completion = await model.generate([{"role": "user", "content": "Hi"}], GenerateConfig(max_tokens=16))
     print(completion.text, completion.error)
+    completion = await model.generate(messages, config, tools=[ToolSpec("bash", "Run a command.", schema)])
+    print(completion.tool_calls)   # [ToolCall(id=..., name="bash", arguments={"command": "ls"})]
+
+The shapes (`Message`, `ToolSpec`, `ToolCall`, `Completion`) live in `safehub.chat` and are re-exported here.
 
 `ModelAdapter.generate` is final: it owns timing, the per-request timeout, retries with backoff,
 the adaptive concurrency limit and error capture. Each adapter fills in `_generate` and raises
@@ -16,17 +20,14 @@ import asyncio
 import random
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal, TypedDict
+from typing import ClassVar, Literal
 
+from safehub.chat import Completion, Message, ToolSpec
 from safehub.models.limits import AdaptiveLimiter
 from safehub.models.spec import ModelSpec
 from safehub.redact import redact
-
-
-class Message(TypedDict):
-    role: Literal["system", "developer", "user", "assistant"]
-    content: str
 
 
 @dataclass(frozen=True)
@@ -49,24 +50,6 @@ class GenerateConfig:
 
 ErrorKind = Literal["rate_limit", "server", "timeout", "connection", "bad_response", "client", "auth", "internal"]
 RETRYABLE_KINDS: frozenset[str] = frozenset({"rate_limit", "server", "timeout", "connection", "bad_response"})
-
-
-@dataclass
-class Completion:
-    text: str = ""
-    finish_reason: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    first_token_logprobs: dict[str, float] | None = None
-    latency_ms: float = 0.0  # in the model calls, every attempt; never the waits between them
-    queue_ms: float = 0.0  # waiting to be sent: a concurrency slot, a rate-limit pause, retry backoff
-    error: str | None = None
-    error_kind: str | None = None
-    attempts: int = 1
-
-    @property
-    def is_error(self) -> bool:
-        return self.error is not None
 
 
 class ModelCallError(Exception):
@@ -111,7 +94,10 @@ class ModelAdapter(ABC):
     def __repr__(self) -> str:  # the spec never carries a key; base_url credentials are redacted
         return f"<{type(self).__name__} {self.spec.display}>"
 
-    async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+    async def generate(self, messages: list[Message], config: GenerateConfig,
+                       tools: Sequence[ToolSpec] | None = None) -> Completion:
+        """Ask the model; with `tools`, it may answer with `Completion.tool_calls` instead of (or beside) text."""
+        tools = tuple(tools or ())
         started = time.perf_counter()
         calling_s = 0.0  # time inside _generate: under load the wait for a slot can be 100x the call
         attempt = 0
@@ -123,9 +109,9 @@ class ModelAdapter(ABC):
                     try:
                         if self.enforces_timeout:
                             async with asyncio.timeout(config.timeout_s):
-                                completion = await self._generate(messages, config)
+                                completion = await self._generate(messages, config, tools)
                         else:
-                            completion = await self._generate(messages, config)
+                            completion = await self._generate(messages, config, tools)
                     finally:
                         calling_s += time.perf_counter() - call_started
                 self.limiter.on_success()
@@ -148,8 +134,9 @@ class ModelAdapter(ABC):
             await asyncio.sleep(self.retry.delay_s(attempt, error.retry_after_s))
 
     @abstractmethod
-    async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
-        """One attempt. Return the completion or raise `ModelCallError`."""
+    async def _generate(self, messages: list[Message], config: GenerateConfig,
+                        tools: tuple[ToolSpec, ...] = ()) -> Completion:
+        """One attempt, offering `tools` (empty: none). Return the completion or raise `ModelCallError`."""
 
     async def preflight(self) -> None:
         """Raise `UsageError` when the model cannot possibly be reached (checked before a run starts)."""

@@ -14,18 +14,28 @@ First-token logprobs come from the logits of the prompt's last position, read ri
 llama-cpp-python evaluated the prompt for generation, so they cost no extra evaluation and need
 no `logits_all=True` (which computes the vocabulary projection for every prompt position).
 At temperature 0 a prompt's answer and logprobs do not depend on the calls before it.
+
+Tools go through the same template, which knows them: Qwen2.5's renders each tool (OpenAI's
+`{"type": "function", "function": {...}}`) into the system prompt, an assistant turn's calls as
+`<tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call>`, and tool turns as `<tool_response>` blocks
+of a user turn. The model answers calls in that form, or (the 0.5B model, mostly) as a ```json block holding
+just `{"name", "arguments"}` of an offered tool; `parse_tool_calls` reads both back (a tagged block whose JSON
+does not parse is still a call, with its text as `raw_arguments`), and the text around them is the answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
+from safehub.chat import ToolCall, ToolSpec, call_id, tool_calls_of
 from safehub.errors import UsageError
 from safehub.models.base import Completion, GenerateConfig, Message, ModelAdapter, ModelCallError, RetryPolicy
 from safehub.models.spec import ModelSpec
@@ -53,12 +63,13 @@ class LocalModel(ModelAdapter):
     async def preflight(self) -> None:
         await self._loaded()
 
-    async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+    async def _generate(self, messages: list[Message], config: GenerateConfig,
+                        tools: tuple[ToolSpec, ...] = ()) -> Completion:
         model = await self._loaded()
         cancelled = threading.Event()
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                model.worker, model.complete, messages, config, cancelled, self.reuse_prefix)
+                model.worker, model.complete, messages, config, cancelled, self.reuse_prefix, tools)
         except asyncio.CancelledError:
             cancelled.set()  # the worker thread stops at its next token and frees the model
             raise
@@ -116,7 +127,6 @@ class _LoadedModel:
 
     def __init__(self, llama: Any):
         import numpy
-        from llama_cpp import llama_chat_format
         self._np = numpy
         self._llama_cpp = _import_llama_cpp()
         self.llama = llama
@@ -125,18 +135,10 @@ class _LoadedModel:
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="safehub-local")
         self.vocab = llama._model.vocab
         self.n_vocab = llama.n_vocab()
-        template = llama.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise UsageError(f"{llama.model_path} has no tokenizer.chat_template; the local adapter needs a chat model")
-        eos_id, bos_id = llama.token_eos(), llama.token_bos()
-        self.formatter = llama_chat_format.Jinja2ChatFormatter(
-            template=template,
-            eos_token=llama._model.token_get_text(eos_id) if eos_id != -1 else "",
-            bos_token=llama._model.token_get_text(bos_id) if bos_id != -1 else "",
-            add_generation_prompt=True)
+        self.formatter = chat_formatter(llama)
 
     def complete(self, messages: list[Message], config: GenerateConfig, cancelled: threading.Event,
-                 reuse_prefix: bool = False) -> Completion:
+                 reuse_prefix: bool = False, tools: tuple[ToolSpec, ...] = ()) -> Completion:
         """Generate a reply (runs in a worker thread).
 
         By default every prompt is evaluated from scratch. `reuse_prefix` keeps the KV cache of the
@@ -146,7 +148,7 @@ class _LoadedModel:
         on which trial ran before it (and differ after a resume).
         """
         try:
-            prompt_text = self.formatter(messages=chat_messages(messages)).prompt
+            prompt_text = render_prompt(self.formatter, messages, tools)
             # The template writes its own special tokens (bos included, when the model wants one).
             prompt = self.llama.tokenize(prompt_text.encode("utf-8"), add_bos=False, special=True)
         except Exception as exc:  # noqa: BLE001 - a template error is this call's error, not a crash
@@ -155,12 +157,18 @@ class _LoadedModel:
             try:
                 if not reuse_prefix:
                     self.llama.reset()
-                return self._complete_locked(prompt, config, cancelled)
+                completion = self._complete_locked(prompt, config, cancelled)
             except ModelCallError:
                 raise
             except Exception as exc:  # noqa: BLE001 - llama errors become stored trial errors
                 self.llama.reset()  # the next call evaluates its whole prompt instead of trusting this state
                 raise ModelCallError("internal", f"local model: {type(exc).__name__}: {exc}") from None
+        if tools:
+            completion.text, completion.tool_calls = parse_tool_calls(
+                completion.text, messages, frozenset(tool.name for tool in tools))
+            if completion.tool_calls and completion.finish_reason == "stop":
+                completion.finish_reason = "tool_calls"
+        return completion
 
     def _complete_locked(self, prompt: list[int], config: GenerateConfig, cancelled: threading.Event) -> Completion:
         llama, llama_cpp = self.llama, self._llama_cpp
@@ -238,14 +246,103 @@ class _LoadedModel:
         return logprobs
 
 
-def chat_messages(messages: list[Message]) -> list[dict[str, str]]:
+def chat_formatter(llama: Any) -> Any:
+    """The GGUF's own chat template as a formatter (a `Llama` loaded with `vocab_only=True` is enough)."""
+    from llama_cpp import llama_chat_format
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        raise UsageError(f"{llama.model_path} has no tokenizer.chat_template; the local adapter needs a chat model")
+    eos_id, bos_id = llama.token_eos(), llama.token_bos()
+    return llama_chat_format.Jinja2ChatFormatter(
+        template=template,
+        eos_token=llama._model.token_get_text(eos_id) if eos_id != -1 else "",
+        bos_token=llama._model.token_get_text(bos_id) if bos_id != -1 else "",
+        add_generation_prompt=True)
+
+
+def render_prompt(formatter: Any, messages: list[Message], tools: tuple[ToolSpec, ...] = ()) -> str:
+    """The prompt text for a conversation, tools (in OpenAI's shape, which templates expect) included."""
+    template_tools = [{"type": "function", "function": tool.cache_fields()} for tool in tools] or None
+    return formatter(messages=chat_messages(messages), tools=template_tools).prompt
+
+
+def chat_messages(messages: list[Message]) -> list[dict[str, Any]]:
     """Messages for the chat template: `developer` becomes `system`, and the leading system
-    messages are joined into one, the only place most templates (Qwen's included) expect one."""
-    rendered: list[dict[str, str]] = []
+    messages are joined into one, the only place most templates (Qwen's included) expect one.
+    Tool calls keep their arguments as an object (the template writes them as JSON), or the model's
+    text when it did not parse; tool turns keep their `tool_call_id`."""
+    rendered: list[dict[str, Any]] = []
     for message in messages:
         role = "system" if message["role"] in ("system", "developer") else message["role"]
         if role == "system" and rendered and all(m["role"] == "system" for m in rendered):
             rendered[0]["content"] += "\n\n" + message["content"]
-        else:
-            rendered.append({"role": role, "content": message["content"]})
+            continue
+        turn: dict[str, Any] = {"role": role, "content": message["content"]}
+        if message.get("tool_calls"):
+            turn["tool_calls"] = [{"id": call.id, "type": "function", "function": {
+                "name": call.name,
+                "arguments": call.arguments if call.raw_arguments is None else call.raw_arguments}}
+                for call in tool_calls_of(message)]
+        if role == "tool":
+            turn["tool_call_id"] = message["tool_call_id"]
+        rendered.append(turn)
     return rendered
+
+
+_TOOL_CALL_BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.DOTALL)
+_FENCED_JSON = re.compile(r"```(?:json)?[ \t]*\n(.*?)```", re.DOTALL)
+_NAME_IN_BROKEN_CALL = re.compile(r'"name"\s*:\s*"([^"]*)"')
+
+
+def parse_tool_calls(text: str, messages: list[Message], tool_names: frozenset[str] = frozenset()) -> tuple[str, list[ToolCall]]:
+    """The answer's tool calls, and the text outside them.
+
+    The template's form is `<tool_call>{"name": ..., "arguments": {...}}</tool_call>`; a block cut off by the
+    token limit still counts, and one whose JSON does not parse is a call with the name found in it (or "")
+    and the block's text as `raw_arguments`. Without such blocks, a ```json fenced block (or the whole answer)
+    that is exactly `{"name": TOOL, "arguments": {...}}` for an offered TOOL is a call too: the embedded
+    Qwen2.5-Coder-0.5B writes its calls that way (llama.cpp's server reads Hermes-style calls the same way).
+    """
+    calls = [_call_in_block(match.group(1).strip(), call_id(messages, index))
+             for index, match in enumerate(_TOOL_CALL_BLOCK.finditer(text))]
+    if calls:
+        return _TOOL_CALL_BLOCK.sub("", text).strip(), calls
+    fenced = [(match, _bare_call(match.group(1), tool_names)) for match in _FENCED_JSON.finditer(text)]
+    if not fenced:
+        whole = _bare_call(text, tool_names)
+        return ("", [_named(whole, call_id(messages, 0))]) if whole else (text, [])
+    if not all(call for _, call in fenced):  # a fence that is not a call: the answer shows code, it calls nothing
+        return text, []
+    calls = [_named(call, call_id(messages, index)) for index, (_, call) in enumerate(fenced)]
+    return _FENCED_JSON.sub("", text).strip(), calls
+
+
+def _call_in_block(block: str, identifier: str) -> ToolCall:
+    try:
+        call = json.loads(block)
+    except ValueError:
+        call = None
+    if not isinstance(call, dict) or not isinstance(call.get("name"), str):
+        named = _NAME_IN_BROKEN_CALL.search(block)
+        return ToolCall(identifier, named.group(1) if named else "", {}, block)
+    return _named(call, identifier)
+
+
+def _named(call: dict, identifier: str) -> ToolCall:
+    arguments = call.get("arguments", {})
+    if isinstance(arguments, str):  # some fine-tunes write the arguments as a JSON string
+        return ToolCall.from_arguments_text(identifier, call["name"], arguments)
+    if isinstance(arguments, dict):
+        return ToolCall(identifier, call["name"], arguments)
+    return ToolCall(identifier, call["name"], {}, json.dumps(arguments))
+
+
+def _bare_call(text: str, tool_names: frozenset[str]) -> dict | None:
+    """`text` as a call outside the template's tags: exactly {"name": an offered tool, "arguments": ...}."""
+    try:
+        call = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(call, dict) and set(call) == {"name", "arguments"} and call["name"] in tool_names:
+        return call
+    return None

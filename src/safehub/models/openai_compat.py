@@ -1,4 +1,11 @@
-"""Every OpenAI-compatible vendor through the official `openai` SDK on its aiohttp transport."""
+"""Every OpenAI-compatible vendor through the official `openai` SDK on its aiohttp transport.
+
+Tools go out as chat-completions `tools: [{"type": "function", "function": {name, description, parameters}}]`;
+an assistant turn's tool calls go back in OpenAI's shape, `{"id", "type": "function", "function": {"name",
+"arguments": JSON TEXT}}` (a call whose arguments did not parse is sent with the text the model wrote), and a
+tool turn as `{"role": "tool", "tool_call_id", "content"}`. The answer's `message.tool_calls` become
+`Completion.tool_calls`; arguments that are not a JSON object are kept as `ToolCall.raw_arguments`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from urllib.parse import urlsplit
 
 import openai
 
+from safehub.chat import ToolCall, ToolSpec
 from safehub.errors import UsageError
 from safehub.models.base import Completion, GenerateConfig, Message, ModelAdapter, ModelCallError
 from safehub.models.presets import PRESETS, Preset
@@ -121,10 +129,11 @@ class OpenAICompatModel(ModelAdapter):
                              "check that the server is running and the base URL is right") from None
         writer.close()
 
-    async def _generate(self, messages: list[Message], config: GenerateConfig) -> Completion:
+    async def _generate(self, messages: list[Message], config: GenerateConfig,
+                        tools: tuple[ToolSpec, ...] = ()) -> Completion:
         if self._client is None:
             self._client = self._make_client()
-        body = chat_body(self.spec.model, messages, config)
+        body = chat_body(self.spec.model, messages, config, tools)
         try:
             # The SDK's documented `post` for a plain-JSON body and answer: create()'s walk of the body against
             # the parameter TypedDicts and the construction of a ChatCompletion were a third of the SDK's CPU per
@@ -143,9 +152,13 @@ class OpenAICompatModel(ModelAdapter):
             self._client = None
 
 
-def chat_body(model: str, messages: list[Message], config: GenerateConfig) -> dict:
+def chat_body(model: str, messages: list[Message], config: GenerateConfig, tools: tuple[ToolSpec, ...] = ()) -> dict:
     """The JSON body of a chat completion request for `config` (optional fields only when set)."""
+    if any("tool_calls" in message for message in messages):
+        messages = [_openai_message(message) for message in messages]
     body: dict = {"model": model, "messages": messages, "max_tokens": config.max_tokens, "temperature": config.temperature}
+    if tools:
+        body["tools"] = [{"type": "function", "function": tool.cache_fields()} for tool in tools]
     if config.top_p is not None:
         body["top_p"] = config.top_p
     if config.seed is not None:
@@ -156,6 +169,19 @@ def chat_body(model: str, messages: list[Message], config: GenerateConfig) -> di
         body["logprobs"] = True
         body["top_logprobs"] = config.top_logprobs
     return body
+
+
+def _openai_message(message: Message) -> dict:
+    """An assistant turn's tool calls in OpenAI's shape (an empty list, which OpenAI refuses, is left out);
+    any other message is sent as it is."""
+    if "tool_calls" not in message:
+        return message
+    if not message["tool_calls"]:
+        return {key: value for key, value in message.items() if key != "tool_calls"}
+    calls = [ToolCall.from_message(call) for call in message["tool_calls"]]
+    return {"role": message["role"], "content": message["content"],
+            "tool_calls": [{"id": call.id, "type": "function",
+                            "function": {"name": call.name, "arguments": call.arguments_text}} for call in calls]}
 
 
 def _count(usage: dict, key: str) -> int:
@@ -172,12 +198,17 @@ def completion_from_json(data: object) -> Completion:
     choice = choices[0]
     message = choice.get("message")
     content = _text_of(message.get("content") if isinstance(message, dict) else None)
+    tool_calls = _tool_calls_of(message.get("tool_calls") if isinstance(message, dict) else None)
     finish_reason = choice.get("finish_reason")
+    finish_reason = finish_reason if isinstance(finish_reason, str) else None
+    if tool_calls and finish_reason != "length":  # some servers say "stop" beside the calls they made
+        finish_reason = "tool_calls"
     usage = data.get("usage")
     usage = usage if isinstance(usage, dict) else {}
     return Completion(
         text=content or "",
-        finish_reason=finish_reason if isinstance(finish_reason, str) else None,
+        finish_reason=finish_reason,
+        tool_calls=tool_calls,
         input_tokens=_count(usage, "prompt_tokens"),
         output_tokens=_count(usage, "completion_tokens"),
         first_token_logprobs=_first_token_logprobs(choice),
@@ -192,6 +223,29 @@ def _text_of(content: object) -> str | None:
     if isinstance(content, list) and all(isinstance(part, dict) for part in content):
         return "".join(part["text"] for part in content if part.get("type") == "text" and isinstance(part.get("text"), str))
     raise ModelCallError("bad_response", f"the answer's content is {type(content).__name__}, not text")
+
+
+def _tool_calls_of(calls: object) -> list[ToolCall]:
+    """`message.tool_calls` read without trusting it: a list of `{"id", "function": {"name", "arguments"}}`.
+    Arguments come as JSON text (a few servers send an object); text that is not a JSON object is kept raw."""
+    if calls is None:
+        return []
+    if not isinstance(calls, list):
+        raise ModelCallError("bad_response", f"the answer's tool_calls is {type(calls).__name__}, not a list")
+    read = []
+    for index, call in enumerate(calls):
+        function = call.get("function") if isinstance(call, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if not isinstance(name, str) or not name:
+            raise ModelCallError("bad_response", f"the answer's tool_calls[{index}] names no function")
+        call_id = call.get("id") if isinstance(call.get("id"), str) and call.get("id") else f"call_{index}"
+        arguments = function.get("arguments")
+        if isinstance(arguments, dict):
+            read.append(ToolCall(call_id, name, arguments))
+        else:
+            read.append(ToolCall.from_arguments_text(call_id, name, arguments if isinstance(arguments, str)
+                                                     else json.dumps(arguments)))
+    return read
 
 
 def _first_token_logprobs(choice: dict) -> dict[str, float] | None:

@@ -7,7 +7,13 @@ Faults are drawn per request from a seeded generator, in equal shares: `429` (wi
 `500`, `hang` (no answer for --hang-s, past the client's timeout) and `truncated` (a 200 whose
 JSON body is cut off). `stream: true` gets the answer as server-sent events, a word per chunk.
 A user message containing `[fail:KIND]` (500, 429, auth, hang, truncated)
-always gets that fault, so tests can check attribution. `GET /stats` reports what was served.
+always gets that fault, so tests can check attribution. `GET /stats` reports what was served
+(and, with --record-requests, every request body as received).
+
+Tool calls: when a request offers `tools` and its last user message holds `[call:NAME]ARGS[/call]` (any
+number of them), the answer calls tool NAME with ARGS as its argument text, as written (so malformed JSON can
+be sent on purpose), finish reason "tool_calls". When the last message is a tool result, the answer is
+`tool result ID: CONTENT`. `POST /v1/messages` does the same in Anthropic's `tool_use`/`tool_result` shape.
 """
 
 from __future__ import annotations
@@ -40,6 +46,18 @@ class MockState:
         self.auth_headers: Counter[str] = Counter()
         self.arrivals: dict[str, list[float]] = {}  # prompt -> arrival times, for backoff checks
         self.record_arrivals = False
+        self.requests: list[dict] = []  # bodies as received, with --record-requests
+        self.record_requests = False
+
+
+_CALL = re.compile(r"\[call:([A-Za-z0-9_-]+)\](.*?)\[/call\]", re.DOTALL)
+
+
+def _text_of(content: object) -> str:
+    """A message's text: a string, or the text blocks of a list of content blocks."""
+    if isinstance(content, list):
+        return "".join(block.get("text", "") for block in content if isinstance(block, dict) and block.get("type") == "text")
+    return content if isinstance(content, str) else ""
 
 
 def _completion(model: str, text: str, prompt_tokens: int, logprobs: bool, top_logprobs: int) -> dict:
@@ -69,8 +87,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         state.served["auth"] += 1
         return _error(401, "invalid api key", "invalid_request_error")
     body = await request.json()
+    if state.record_requests:
+        state.requests.append(body)
     messages = body.get("messages") or []
-    user = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
+    user = next((_text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
     if state.record_arrivals:
         state.arrivals.setdefault(user, []).append(time.monotonic())
     if state.latency_ms:
@@ -88,8 +108,17 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     if fault == "hang":
         await asyncio.sleep(state.hang_s)
     prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages)
-    payload = _completion(body.get("model", "mock"), state.reply, prompt_tokens, bool(body.get("logprobs")),
+    last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
+    reply = (f"tool result {last.get('tool_call_id')}: {_text_of(last.get('content'))}" if last.get("role") == "tool"
+             else state.reply)
+    payload = _completion(body.get("model", "mock"), reply, prompt_tokens, bool(body.get("logprobs")),
                           int(body.get("top_logprobs") or 0))
+    calls = _CALL.findall(user) if body.get("tools") and last.get("role") == "user" else []
+    if calls:
+        payload["choices"][0]["message"] |= {"content": None, "tool_calls": [
+            {"id": f"call_{len(messages)}_{index}", "type": "function", "function": {"name": name, "arguments": arguments}}
+            for index, (name, arguments) in enumerate(calls)]}
+        payload["choices"][0]["finish_reason"] = "tool_calls"
     if fault == "truncated":
         text = json.dumps(payload)
         return web.Response(text=text[: len(text) // 2], content_type="application/json")
@@ -124,17 +153,29 @@ async def anthropic_messages(request: web.Request) -> web.Response:
     state: MockState = request.app["state"]
     state.auth_headers[request.headers.get("x-api-key") or request.headers.get("Authorization", "")] += 1
     body = await request.json()
-    user = next((m.get("content", "") for m in reversed(body.get("messages") or []) if m.get("role") == "user"), "")
+    if state.record_requests:
+        state.requests.append(body)
+    turns = body.get("messages") or []
+    user = next((_text_of(m.get("content")) for m in reversed(turns) if m.get("role") == "user"), "")
     if "[fail:429]" in user:
         state.served["429"] += 1
         return web.json_response({"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}},
                                  status=429, headers={"retry-after": f"{state.retry_after_s:g}"})
     state.served["ok"] += 1
+    last = turns[-1].get("content") if turns and isinstance(turns[-1], dict) else None
+    results = [block for block in last if isinstance(block, dict) and block.get("type") == "tool_result"] \
+        if isinstance(last, list) else []
+    reply = "; ".join(f"tool result {block.get('tool_use_id')}: {block.get('content')}" for block in results) \
+        or state.reply
+    content = [{"type": "text", "text": reply}]
+    calls = _CALL.findall(user) if body.get("tools") and not results else []
+    content += [{"type": "tool_use", "id": f"toolu_{len(turns)}_{index}", "name": name, "input": json.loads(arguments)}
+                for index, (name, arguments) in enumerate(calls)]
     return web.json_response({
         "id": "msg_mock", "type": "message", "role": "assistant", "model": body.get("model", "mock"),
-        "content": [{"type": "text", "text": state.reply}], "stop_reason": "end_turn", "stop_sequence": None,
+        "content": content, "stop_reason": "tool_use" if calls else "end_turn", "stop_sequence": None,
         "usage": {"input_tokens": len(str(body.get("system", "")).split()) + len(user.split()),
-                  "output_tokens": len(state.reply.split())}})
+                  "output_tokens": len(reply.split())}})
 
 
 async def list_models(request: web.Request) -> web.Response:
@@ -144,7 +185,7 @@ async def list_models(request: web.Request) -> web.Response:
 async def stats(request: web.Request) -> web.Response:
     state: MockState = request.app["state"]
     return web.json_response({"served": dict(state.served), "auth_headers": dict(state.auth_headers),
-                              "arrivals": state.arrivals})
+                              "arrivals": state.arrivals, "requests": state.requests})
 
 
 def build_app(state: MockState) -> web.Application:
@@ -170,12 +211,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--require-key", default=None, help="answer 401 unless this bearer key is sent")
     parser.add_argument("--record-arrivals", action="store_true")
+    parser.add_argument("--record-requests", action="store_true", help="keep every request body for GET /stats")
     args = parser.parse_args(argv)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         parser.error("the mock serves loopback only")
     state = MockState(reply=args.reply, latency_ms=args.latency_ms, fault_rate=args.fault_rate, hang_s=args.hang_s,
                       retry_after_s=args.retry_after_s, seed=args.seed, require_key=args.require_key)
     state.record_arrivals = args.record_arrivals
+    state.record_requests = args.record_requests
 
     serve_forever(build_app(state), args.host, args.port)
 
