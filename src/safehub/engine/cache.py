@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.engine import Engine
 
-from safehub.chat import ToolSpec
+from safehub.chat import ToolCall, ToolSpec
 from safehub.engine.plan import cache_key
 from safehub.models.base import Completion, GenerateConfig, Message, ModelAdapter
 from safehub.store.writes import cache_responses, cached_responses
@@ -47,6 +47,7 @@ class ResponseCache:
             return None
         return Completion(text=row["text"], finish_reason=row["finish_reason"], input_tokens=row["input_tokens"],
                           output_tokens=row["output_tokens"], first_token_logprobs=row["first_token_logprobs"],
+                          tool_calls=[ToolCall.from_message(call) for call in row.get("tool_calls") or ()],
                           attempts=0)
 
     async def put(self, key: str, completion: Completion) -> None:
@@ -66,7 +67,8 @@ class ResponseCache:
 def _served(completion: Completion) -> Completion:
     return Completion(text=completion.text, finish_reason=completion.finish_reason,
                       input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
-                      first_token_logprobs=completion.first_token_logprobs, attempts=0)
+                      first_token_logprobs=completion.first_token_logprobs, tool_calls=list(completion.tool_calls),
+                      attempts=0)
 
 
 class CachedModel:
@@ -83,7 +85,6 @@ class CachedModel:
         if cached is not None:
             return cached
         completion = await self.adapter.generate(messages, config, tools)
-        # The cache table has no place for tool calls yet: served from it, such an answer would lose them.
-        if completion.error is None and not completion.tool_calls:
+        if completion.error is None:
             await self.cache.put(key, completion)
         return completion

@@ -26,7 +26,7 @@ DEFAULT_URL = "sqlite:///safehub.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Checking it with one query lets a current database skip importing Alembic
 # (about 0.15 s of every command's start-up); tests keep it equal to the migrations' real head.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 # A new SQLite store gets the head schema from this snapshot of what the migrations build (one
 # transaction, a few ms) instead of importing Alembic and replaying them (0.2 s of a first run).
 # Written by `python scripts/snapshot_sqlite_schema.py`; tests/store keeps it equal to the migrations.

@@ -176,6 +176,7 @@ response_cache = Table(
     Column("output_tokens", Integer, nullable=False),
     Column("first_token_logprobs", JSON),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("tool_calls", JSON),  # [{id, name, arguments, raw_arguments?}] of an answer that called tools
 )
 
 guard_decisions = Table(

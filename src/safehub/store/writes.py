@@ -200,7 +200,8 @@ def cache_responses(engine: Engine, answers: dict) -> None:
         return
     created_at = now()
     rows = [{"key": key, "text": c.text, "finish_reason": c.finish_reason, "input_tokens": c.input_tokens,
-             "output_tokens": c.output_tokens, "first_token_logprobs": c.first_token_logprobs, "created_at": created_at}
+             "output_tokens": c.output_tokens, "first_token_logprobs": c.first_token_logprobs, "created_at": created_at,
+             "tool_calls": [call.to_message() for call in c.tool_calls] or None}
             for key, c in answers.items()]
     with engine.begin() as connection:
         connection.execute(_insert_ignoring_duplicates(connection, response_cache, ["key"]), rows)
@@ -250,7 +251,8 @@ def _write(connection: Connection, run_id: str, records: list[TrialRecord]) -> i
         if r.cache_key and r.error is None and not r.is_cached:
             cache_rows.append({"key": r.cache_key, "text": r.text, "finish_reason": r.finish_reason,
                                "input_tokens": r.input_tokens, "output_tokens": r.output_tokens,
-                               "first_token_logprobs": r.first_token_logprobs, "created_at": created_at})
+                               "first_token_logprobs": r.first_token_logprobs, "created_at": created_at,
+                               "tool_calls": None})
     connection.execute(insert(responses), response_rows)
     if score_rows:
         connection.execute(insert(scores), score_rows)
