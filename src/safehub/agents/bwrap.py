@@ -24,6 +24,8 @@ import os
 import random
 import resource
 import shutil
+import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +82,19 @@ class HostIdentity:
         return {"user": self.uid, "group": self.gid, "extra_groups": []}
 
 
+def check_reachable(root: Path) -> None:
+    """UsageError unless every user may enter `root` and the directories above it, as a trial's own uid must."""
+    for directory in (root.resolve(), *root.resolve().parents):
+        try:
+            mode = directory.stat().st_mode
+        except OSError as error:
+            raise UsageError(f"sandbox root {root}: {error.strerror}; use an existing directory such as /tmp") from None
+        if not mode & stat.S_IXOTH:
+            raise UsageError(f"sandbox root {root}: trials run as their own unprivileged uid, which cannot enter "
+                             f"{directory} (mode {stat.S_IMODE(mode):o}); use a directory every user may enter, such "
+                             f"as the default {tempfile.gettempdir()}, or `chmod o+x {directory}`")
+
+
 def prepare_trial_dir(trial_dir: Path, identity: HostIdentity) -> None:
     """The trial's own /etc files and /tmp beside its workspace, everything the trial may write owned by it."""
     etc = trial_dir / "etc"
@@ -119,6 +134,7 @@ def bwrap_argv(binary: str, trial_dir: Path, command: str, *, status_fd: int) ->
              "--proc", "/proc", "--dev", "/dev",
              "--bind", str(trial_dir / "tmp"), "/tmp",
              "--bind", str(trial_dir / "workspace"), SANDBOX_HOME, "--chdir", SANDBOX_HOME,
+             "--remount-ro", "/dev", "--remount-ro", "/",  # last: both are tmpfs, which would hold files in host memory
              "--json-status-fd", str(status_fd),
              "--", "/bin/bash", "-c", command]
     return argv
@@ -146,16 +162,17 @@ def rlimits_setter(*, cpu_time_s: int, memory_bytes: int, max_file_bytes: int, m
 
 
 def processes_of_uid(uid: int) -> int:
-    """How many processes the host runs as `uid` (its real uid), from /proc."""
-    return len(pids_of_uid(uid))
+    """How many processes the host holds for `uid`, zombies included (RLIMIT_NPROC counts them), from /proc."""
+    return len(pids_of_uid(uid, include_zombies=True))
 
 
-def pids_of_uid(uid: int) -> list[int]:
+def pids_of_uid(uid: int, *, include_zombies: bool = False) -> list[int]:
+    """Host processes owned by `uid`; without zombies (dead, waiting for a parent to collect their status)."""
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                if os.stat(entry.path).st_uid == uid:
+                if os.stat(entry.path).st_uid == uid and (include_zombies or not _is_zombie(int(entry.name))):
                     found.append(int(entry.name))
             except OSError:  # gone while we looked
                 continue
@@ -163,14 +180,21 @@ def pids_of_uid(uid: int) -> list[int]:
 
 
 def pids_in_namespace(pid_namespace: int, uid: int) -> list[int]:
-    """Live host processes of `uid` inside the pid namespace whose inode is `pid_namespace`."""
+    """Live host processes of `uid` inside the pid namespace whose inode is `pid_namespace`.
+
+    A process half-way through exiting has already let go of its namespaces: it is counted too (it is not dead
+    yet), so callers wait for it rather than miss it.
+    """
     found = []
     for pid in pids_of_uid(uid):
         try:
-            if os.stat(f"/proc/{pid}/ns/pid").st_ino == pid_namespace and not _is_zombie(pid):
-                found.append(pid)
+            in_namespace = os.stat(f"/proc/{pid}/ns/pid").st_ino == pid_namespace
+        except FileNotFoundError:
+            in_namespace = os.path.exists(f"/proc/{pid}")
         except OSError:
             continue
+        if in_namespace:
+            found.append(pid)
     return found
 
 

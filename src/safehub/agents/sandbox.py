@@ -36,6 +36,7 @@ from safehub.agents.bwrap import (
     SANDBOX_ENV,
     HostIdentity,
     bwrap_argv,
+    check_reachable,
     find_bwrap,
     pids_in_namespace,
     pids_of_uid,
@@ -165,6 +166,11 @@ class Sandbox:
         self._require_open()
         return self._trial_dir / "workspace"
 
+    @property
+    def host_uid(self) -> int:
+        """The uid the trial's processes and files have on the host: a fresh one per trial when we run as root."""
+        return self._identity.uid
+
     async def __aenter__(self) -> "Sandbox":
         await self.start()
         return self
@@ -177,6 +183,8 @@ class Sandbox:
         if self._trial_dir is not None or self._final is not None:
             raise RuntimeError("a Sandbox starts once; make a new one for the next trial")
         self._binary = find_bwrap(self._bwrap_setting)
+        if self._identity.is_own_uid:
+            check_reachable(self._root)
         trial_dir = Path(tempfile.mkdtemp(prefix="safehub-trial-", dir=self._root))
         try:
             (trial_dir / "workspace").mkdir(mode=0o755)
@@ -327,14 +335,13 @@ async def _processes_outliving(pid_namespace: int, uid: int) -> int:
 
 
 async def _drain(stream: asyncio.StreamReader, capture: _Capture, kill) -> None:
+    # Read to the end even past the cap: the process only counts as finished once its pipes are closed.
     while chunk := await stream.read(_READ_CHUNK):
         room = capture.cap - len(capture.data)
-        if len(chunk) > room:
-            capture.data += chunk[:room]
+        if len(chunk) > room and not capture.truncated:
             capture.truncated = True
             kill("output_limit")
-            return
-        capture.data += chunk
+        capture.data += chunk[:room]
 
 
 def _read_status(descriptor: int) -> dict:
