@@ -139,6 +139,14 @@ async def test_a_fork_bomb_is_contained_and_the_host_stays_responsive(trial_root
     assert after.stdout == "alive\n"
 
 
+async def test_many_quick_commands_never_use_up_the_process_limit(trial_root):
+    # Each command's namespace init must be collected at once: a zombie would count against the limit.
+    async with Sandbox(root=trial_root, limits=SandboxLimits(max_processes=6)) as box:
+        results = [await box.run("echo $((1 + 1)) | cat") for _ in range(40)]
+    failed = [result for result in results if (result.exit_code, result.stdout, result.stderr) != (0, "2\n", "")]
+    assert failed == [], f"{len(failed)} of 40 failed, e.g. {failed[0]}"  # e.g. bash's "fork: retry: Resource ..."
+
+
 async def test_cpu_and_memory_limits_stop_a_command(trial_root):
     limits = SandboxLimits(cpu_time_s=1, wall_time_s=10, memory_bytes=256 << 20)
     async with Sandbox(root=trial_root, limits=limits) as box:

@@ -20,6 +20,7 @@ What holds, and why (checked by tests/agents/test_sandbox.py):
 
 from __future__ import annotations
 
+import ctypes
 import os
 import random
 import resource
@@ -40,6 +41,7 @@ SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": SANDBOX_HOME, "US
 _PASSWD = f"root:x:0:0:root:/root:/usr/sbin/nologin\nagent:x:{SANDBOX_UID}:{SANDBOX_UID}:agent:{SANDBOX_HOME}:/bin/bash\n" \
           "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
 _GROUP = f"root:x:0:\nagent:x:{SANDBOX_UID}:\nnogroup:x:65534:\n"
+_PR_SET_CHILD_SUBREAPER = 36
 # Host uids handed to trials when we are root: far above any distribution's system and login ranges.
 _TRIAL_UIDS = range(1_000_000_000, 2_000_000_000)
 
@@ -159,6 +161,30 @@ def rlimits_setter(*, cpu_time_s: int, memory_bytes: int, max_file_bytes: int, m
             resource.setrlimit(kind, values)
 
     return set_limits
+
+
+def become_subreaper() -> None:
+    """Make this process collect orphaned descendants (PR_SET_CHILD_SUBREAPER) instead of the host's init.
+
+    bwrap may exit before its namespace's init has been collected, which leaves that init a zombie of the trial's
+    uid until some init reaps it, and a zombie still counts against RLIMIT_NPROC: a trial's quick commands would
+    run out of processes. As subreaper, the sandbox collects it itself, at once (`collect_child`).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def collect_child(pid: int) -> bool:
+    """Reap `pid` if it is a finished child of ours; True once it is gone (reaped here, by bwrap, or not ours).
+
+    Safe from pid reuse: the kernel hands pids out in a cycle, and this runs milliseconds after `pid` exited.
+    """
+    try:
+        reaped, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return reaped == pid
 
 
 def processes_of_uid(uid: int) -> int:

@@ -35,8 +35,10 @@ from pathlib import Path
 from safehub.agents.bwrap import (
     SANDBOX_ENV,
     HostIdentity,
+    become_subreaper,
     bwrap_argv,
     check_reachable,
+    collect_child,
     find_bwrap,
     pids_in_namespace,
     pids_of_uid,
@@ -183,6 +185,7 @@ class Sandbox:
         if self._trial_dir is not None or self._final is not None:
             raise RuntimeError("a Sandbox starts once; make a new one for the next trial")
         self._binary = find_bwrap(self._bwrap_setting)
+        become_subreaper()
         if self._identity.is_own_uid:
             check_reachable(self._root)
         trial_dir = Path(tempfile.mkdtemp(prefix="safehub-trial-", dir=self._root))
@@ -259,6 +262,8 @@ class Sandbox:
         reason = killed[0] if killed else None
         if "child-pid" not in status and reason is None:
             reason = "sandbox_error"
+        if "child-pid" in status:
+            await _collected(status["child-pid"])
         left = 0
         if "pid-namespace" in status:
             left = await _processes_outliving(status["pid-namespace"], self._identity.uid)
@@ -318,6 +323,13 @@ class Sandbox:
     def _require_open(self) -> None:
         if self._trial_dir is None:
             raise RuntimeError("the sandbox is not open: use `async with Sandbox(...) as box`")
+
+
+async def _collected(namespace_init: int) -> None:
+    """Wait (at most `REAP_WAIT_S`) until the command's namespace init is reaped, by bwrap or by us."""
+    deadline = time.monotonic() + REAP_WAIT_S
+    while not collect_child(namespace_init) and time.monotonic() < deadline:
+        await asyncio.sleep(0.001)
 
 
 async def _processes_outliving(pid_namespace: int, uid: int) -> int:
