@@ -19,6 +19,7 @@ import pytest
 
 from safehub.agents import Sandbox, SandboxLimits, ScenarioFile
 from safehub.agents.bwrap import pids_of_uid
+from safehub.agents.workspace import remove_tree
 from safehub.errors import UsageError
 
 pytestmark = pytest.mark.timeout(60)
@@ -237,6 +238,20 @@ async def test_close_removes_a_workspace_the_trial_made_unreadable(trial_root):
     assert list(trial_root.iterdir()) == []
 
 
+async def test_commands_the_sandbox_cannot_run_come_back_as_results_not_exceptions(trial_root):
+    async with Sandbox({"task.txt": "x"}, root=trial_root) as box:
+        nul = await box.run("echo a\0b")
+        huge = await box.run("echo " + "a" * (1 << 20))
+        ok = await box.run("cat task.txt")
+        remove_tree(box.workspace)  # the trial's directory vanished under it: bwrap cannot set the sandbox up
+        vanished = await box.run("ls")
+    assert nul.exit_code == 126 and nul.killed_reason is None and "cannot be run" in nul.stderr, nul
+    assert huge.exit_code == 126 and huge.killed_reason == "sandbox_error" and "too long" in huge.stderr, huge
+    assert ok.stdout == "x"
+    assert vanished.killed_reason == "sandbox_error" and vanished.exit_code != 0 and "bwrap" in vanished.stderr, vanished
+    assert list(trial_root.iterdir()) == []
+
+
 async def test_a_missing_bwrap_is_a_one_line_usage_error_naming_the_fix(tmp_path, monkeypatch, trial_root):
     with pytest.raises(UsageError) as from_parameter:
         async with Sandbox(bwrap=str(tmp_path / "no-bwrap"), root=trial_root):
@@ -275,11 +290,14 @@ def test_a_scenario_file_path_outside_the_workspace_is_rejected(path, trial_root
     assert list(trial_root.iterdir()) == []
 
 
-def test_a_scenario_file_with_a_bad_mode_or_a_file_as_directory_is_rejected(trial_root):
+def test_a_scenario_file_with_a_bad_mode_or_a_file_as_directory_or_a_bad_limit_is_rejected(trial_root):
     with pytest.raises(UsageError, match="mode"):
         Sandbox({"run.sh": ScenarioFile("x", mode=0o4755)}, root=trial_root)
     with pytest.raises(UsageError, match="also a directory"):
         Sandbox({"notes": "x", "notes/a.txt": "y"}, root=trial_root)
+    for bad in ({"wall_time_s": 0}, {"max_processes": -1}, {"disk_bytes": "64M"}):
+        with pytest.raises(UsageError, match=f"sandbox limit {next(iter(bad))}="):
+            SandboxLimits(**bad)
 
 
 async def test_a_sandbox_root_its_trial_cannot_enter_is_a_usage_error_when_trials_get_their_own_uid(tmp_path):

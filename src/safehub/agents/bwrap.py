@@ -84,6 +84,25 @@ class HostIdentity:
         return {"user": self.uid, "group": self.gid, "extra_groups": []}
 
 
+def setup_signal() -> int:
+    """A pipe's read end holding one byte, for bwrap's --block-fd; pass it to `sandbox_setup_failed` afterwards."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"1")
+    os.close(write_end)
+    return read_end
+
+
+def sandbox_setup_failed(setup_fd: int) -> bool:
+    """Whether bwrap ended without reading the byte of `setup_signal`, i.e. before the sandbox was set up; closes it."""
+    try:
+        os.set_blocking(setup_fd, False)
+        return os.read(setup_fd, 1) == b"1"
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(setup_fd)
+
+
 def check_reachable(root: Path) -> None:
     """UsageError unless every user may enter `root` and the directories above it, as a trial's own uid must."""
     for directory in (root.resolve(), *root.resolve().parents):
@@ -118,8 +137,12 @@ def _walk_writable(trial_dir: Path):
         yield from ((directory, names + dirs) for directory, dirs, names in os.walk(trial_dir / part))
 
 
-def bwrap_argv(binary: str, trial_dir: Path, command: str, *, status_fd: int) -> list[str]:
-    """The full bwrap command line that runs `command` with bash in the trial's sandbox."""
+def bwrap_argv(binary: str, trial_dir: Path, command: str, *, status_fd: int, setup_fd: int) -> list[str]:
+    """The full bwrap command line that runs `command` with bash in the trial's sandbox.
+
+    bwrap writes its status as JSON to `status_fd`, and reads one byte from `setup_fd` once the sandbox is set up,
+    just before it runs bash: a byte still unread afterwards means the sandbox never started (`sandbox_setup_failed`).
+    """
     argv = [binary, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
             "--ro-bind", "/usr", "/usr"]
@@ -137,7 +160,7 @@ def bwrap_argv(binary: str, trial_dir: Path, command: str, *, status_fd: int) ->
              "--bind", str(trial_dir / "tmp"), "/tmp",
              "--bind", str(trial_dir / "workspace"), SANDBOX_HOME, "--chdir", SANDBOX_HOME,
              "--remount-ro", "/dev", "--remount-ro", "/",  # last: both are tmpfs, which would hold files in host memory
-             "--json-status-fd", str(status_fd),
+             "--json-status-fd", str(status_fd), "--block-fd", str(setup_fd),
              "--", "/bin/bash", "-c", command]
     return argv
 

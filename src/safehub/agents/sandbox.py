@@ -44,6 +44,8 @@ from safehub.agents.bwrap import (
     pids_of_uid,
     prepare_trial_dir,
     rlimits_setter,
+    sandbox_setup_failed,
+    setup_signal,
 )
 from safehub.agents.workspace import (
     DiskUsage,
@@ -215,20 +217,26 @@ class Sandbox:
         """Run `command` with bash in the workspace; never raises for anything the command does."""
         self._require_open()
         status_read, status_write = os.pipe()
+        setup_fd = setup_signal()
         started = time.perf_counter()
         try:
             process = await asyncio.create_subprocess_exec(
-                *bwrap_argv(self._binary, self._trial_dir, command, status_fd=status_write),
+                *bwrap_argv(self._binary, self._trial_dir, command, status_fd=status_write, setup_fd=setup_fd),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                env=SANDBOX_ENV, pass_fds=(status_write,), start_new_session=True,
+                env=SANDBOX_ENV, pass_fds=(status_write, setup_fd), start_new_session=True,
                 preexec_fn=rlimits_setter(cpu_time_s=self.limits.cpu_time_s, memory_bytes=self.limits.memory_bytes,
                                           max_file_bytes=self.limits.max_file_bytes,
                                           max_processes=self.limits.max_processes, identity=self._identity),
                 **self._identity.subprocess_options())
-        except OSError as error:
+        except ValueError as error:  # a NUL byte or an unencodable character: no command line can carry it
             os.close(status_read)
-            return CommandResult(126, "", f"the sandbox could not start: {error}", killed_reason="sandbox_error",
-                                 duration_ms=_ms_since(started))
+            os.close(setup_fd)
+            return CommandResult(126, "", f"bash: the command cannot be run: {error}", duration_ms=_ms_since(started))
+        except OSError as error:  # e.g. E2BIG for a command longer than the kernel takes
+            os.close(status_read)
+            os.close(setup_fd)
+            return CommandResult(126, "", f"the sandbox could not run the command: {error}",
+                                 killed_reason="sandbox_error", duration_ms=_ms_since(started))
         finally:
             os.close(status_write)
         killed: list[str] = []
@@ -260,7 +268,7 @@ class Sandbox:
         exit_code = process.returncode if process.returncode is not None and process.returncode >= 0 \
             else 128 + -(process.returncode or -signal.SIGKILL)
         reason = killed[0] if killed else None
-        if "child-pid" not in status and reason is None:
+        if sandbox_setup_failed(setup_fd) and reason is None:
             reason = "sandbox_error"
         if "child-pid" in status:
             await _collected(status["child-pid"])
