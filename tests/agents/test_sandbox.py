@@ -166,11 +166,18 @@ async def test_a_one_gigabyte_write_is_stopped_and_the_host_disk_is_untouched(tr
         big = box.snapshot().file("big")
         many_files = await box.run("for i in $(seq 128); do head -c 8M /dev/zero > /tmp/part$i; done; echo finished")
         used_bytes = sum(path.stat().st_blocks * 512 for path in trial_root.rglob("*") if path.is_file())
+        still_full = await box.run("head -c 1M /dev/zero > more; echo wrote")
+        cleanup = await box.run("sleep 0.2; rm -f /tmp/part* more big; echo cleaned")
+        after_cleanup = await box.run("head -c 1M /dev/zero > small; echo wrote")
     assert "exit=153" in one_file.stdout and "File size limit exceeded" in one_file.stderr, one_file
     assert big.size == limits.max_file_bytes
     assert many_files.killed_reason == "disk_limit" and "finished" not in many_files.stdout, many_files
     # Stopped within one poll of the limit: far below the gigabyte asked for.
     assert used_bytes < limits.disk_bytes + 16 * limits.max_file_bytes, used_bytes
+    # A full trial cannot grow, but may clean up (even slowly), and then write again.
+    assert still_full.killed_reason == "disk_limit", still_full
+    assert cleanup.killed_reason is None and cleanup.stdout == "cleaned\n", cleanup
+    assert after_cleanup.killed_reason is None and after_cleanup.stdout == "wrote\n", after_cleanup
     assert list(trial_root.iterdir()) == []
 
 

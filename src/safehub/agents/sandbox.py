@@ -23,13 +23,12 @@ Sandboxes are independent: many may run at once in one event loop, each command 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from safehub.agents.bwrap import (
@@ -38,15 +37,14 @@ from safehub.agents.bwrap import (
     become_subreaper,
     bwrap_argv,
     check_reachable,
-    collect_child,
     find_bwrap,
-    pids_in_namespace,
     pids_of_uid,
     prepare_trial_dir,
     rlimits_setter,
     sandbox_setup_failed,
     setup_signal,
 )
+from safehub.agents.process import Capture, collected, drain, processes_outliving, read_status
 from safehub.agents.workspace import (
     DiskUsage,
     FileState,
@@ -61,8 +59,6 @@ from safehub.errors import UsageError
 
 MiB = 1 << 20
 DISK_POLL_S = 0.05  # how often a running command's disk use is checked; a command overshoots by what it writes in this
-_READ_CHUNK = 1 << 16
-REAP_WAIT_S = 1.0
 _KILLED_BY_SIGNAL = {128 + signal.SIGXCPU: "cpu_time", 128 + signal.SIGXFSZ: "file_size"}
 _verified: set[tuple[str, bool]] = set()  # (bwrap binary, runs as a uid of its own) that started a sandbox here
 
@@ -78,6 +74,7 @@ class SandboxLimits:
     max_output_bytes  per stream; more stops the command: `truncated`, killed_reason `output_limit`
     max_file_bytes  largest file a command may write (RLIMIT_FSIZE): SIGXFSZ, killed_reason `file_size`
     disk_bytes      the workspace and /tmp together; a command that goes beyond is killed, killed_reason `disk_limit`
+                    (checked every DISK_POLL_S while it runs and when it ends; one already over may only shrink it)
     max_entries     files, directories and links in the workspace and /tmp together, enforced like `disk_bytes`
     """
 
@@ -134,15 +131,6 @@ class WorkspaceSnapshot:
 
     def file(self, path: str) -> FileState | None:
         return self.files.get(path)
-
-
-@dataclass
-class _Capture:
-    """One stream's bytes so far; kept outside the reading task so a cancelled read loses nothing."""
-
-    cap: int
-    data: bytearray = field(default_factory=bytearray)
-    truncated: bool = False
 
 
 class Sandbox:
@@ -249,11 +237,13 @@ class Sandbox:
             except ProcessLookupError:
                 pass
 
-        stdout, stderr = _Capture(self.limits.max_output_bytes), _Capture(self.limits.max_output_bytes)
-        work = [asyncio.create_task(_drain(process.stdout, stdout, kill)),
-                asyncio.create_task(_drain(process.stderr, stderr, kill)),
+        stdout, stderr = Capture(self.limits.max_output_bytes), Capture(self.limits.max_output_bytes)
+        work = [asyncio.create_task(drain(process.stdout, stdout, kill)),
+                asyncio.create_task(drain(process.stderr, stderr, kill)),
                 asyncio.create_task(process.wait())]
-        watch = asyncio.create_task(self._watch_disk(kill))
+        # A trial already over its disk limit (a killed write left its part) may still clean up: only growth kills.
+        ceiling = self._disk_ceiling(self._disk_usage())
+        watch = asyncio.create_task(self._watch_disk(kill, ceiling))
         try:
             _done, pending = await asyncio.wait(work, timeout=wall_time_s or self.limits.wall_time_s)
             if pending:
@@ -264,19 +254,19 @@ class Sandbox:
         finally:
             watch.cancel()
         duration_ms = _ms_since(started)
-        status = _read_status(status_read)
+        status = read_status(status_read)
         exit_code = process.returncode if process.returncode is not None and process.returncode >= 0 \
             else 128 + -(process.returncode or -signal.SIGKILL)
         reason = killed[0] if killed else None
         if sandbox_setup_failed(setup_fd) and reason is None:
             reason = "sandbox_error"
         if "child-pid" in status:
-            await _collected(status["child-pid"])
+            await collected(status["child-pid"])
         left = 0
         if "pid-namespace" in status:
-            left = await _processes_outliving(status["pid-namespace"], self._identity.uid)
+            left = await processes_outliving(status["pid-namespace"], self._identity.uid)
             self._processes_left += left
-        if reason is None and self._over_disk_limit(self._disk_usage()):
+        if reason is None and _exceeds(self._disk_usage(), ceiling):
             reason = "disk_limit"
         reason = reason or _KILLED_BY_SIGNAL.get(exit_code)
         return CommandResult(exit_code=exit_code, stdout=stdout.data.decode("utf-8", "replace"),
@@ -284,10 +274,10 @@ class Sandbox:
                              killed_reason=reason, truncated=stdout.truncated or stderr.truncated,
                              duration_ms=duration_ms, processes_left=left)
 
-    async def _watch_disk(self, kill) -> None:
+    async def _watch_disk(self, kill, ceiling: DiskUsage) -> None:
         while True:
             await asyncio.sleep(DISK_POLL_S)
-            if self._over_disk_limit(await asyncio.to_thread(self._disk_usage)):
+            if _exceeds(await asyncio.to_thread(self._disk_usage), ceiling):
                 kill("disk_limit")
                 return
 
@@ -296,8 +286,8 @@ class Sandbox:
         tmp = disk_usage(self._trial_dir / "tmp", stop_above_entries=self.limits.max_entries)
         return DiskUsage(workspace.bytes + tmp.bytes, workspace.entries + tmp.entries)
 
-    def _over_disk_limit(self, usage: DiskUsage) -> bool:
-        return usage.bytes > self.limits.disk_bytes or usage.entries > self.limits.max_entries
+    def _disk_ceiling(self, usage_now: DiskUsage) -> DiskUsage:
+        return DiskUsage(max(self.limits.disk_bytes, usage_now.bytes), max(self.limits.max_entries, usage_now.entries))
 
     def snapshot(self) -> WorkspaceSnapshot:
         """The workspace's state now (after `close`, its state when it closed), against the scenario's files."""
@@ -333,65 +323,8 @@ class Sandbox:
             raise RuntimeError("the sandbox is not open: use `async with Sandbox(...) as box`")
 
 
-async def _collected(namespace_init: int) -> None:
-    """Wait (at most `REAP_WAIT_S`) until the command's namespace init is reaped, by bwrap or by us."""
-    deadline = time.monotonic() + REAP_WAIT_S
-    while not collect_child(namespace_init) and time.monotonic() < deadline:
-        await asyncio.sleep(0.001)
-
-
-async def _processes_outliving(pid_namespace: int, uid: int) -> int:
-    """Processes of a finished command's pid namespace still alive once the kernel has had `REAP_WAIT_S` to end them.
-
-    bwrap returns as soon as the command exits, while the kernel is still killing the rest of the namespace
-    (`sleep 1000 &` and the like): those are counted only if they are still there after the wait.
-    """
-    deadline = time.monotonic() + REAP_WAIT_S
-    while True:
-        alive = pids_in_namespace(pid_namespace, uid)
-        if not alive or time.monotonic() >= deadline:
-            return len(alive)
-        await asyncio.sleep(0.002)
-
-
-async def _drain(stream: asyncio.StreamReader, capture: _Capture, kill) -> None:
-    # Read to the end even past the cap: the process only counts as finished once its pipes are closed.
-    while chunk := await stream.read(_READ_CHUNK):
-        room = capture.cap - len(capture.data)
-        if len(chunk) > room and not capture.truncated:
-            capture.truncated = True
-            kill("output_limit")
-        capture.data += chunk[:room]
-
-
-def _read_status(descriptor: int) -> dict:
-    """bwrap's --json-status-fd documents (child-pid and namespaces at start, exit-code at the end), merged."""
-    chunks = []
-    try:
-        os.set_blocking(descriptor, False)
-        while True:
-            try:
-                chunk = os.read(descriptor, _READ_CHUNK)
-            except BlockingIOError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(descriptor)
-    merged: dict = {}
-    decoder, text, position = json.JSONDecoder(), b"".join(chunks).decode("utf-8", "replace"), 0
-    while True:
-        while position < len(text) and text[position].isspace():
-            position += 1
-        if position >= len(text):
-            return merged
-        try:
-            document, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError:
-            return merged
-        if isinstance(document, dict):
-            merged.update(document)
+def _exceeds(usage: DiskUsage, ceiling: DiskUsage) -> bool:
+    return usage.bytes > ceiling.bytes or usage.entries > ceiling.entries
 
 
 def _differs(now: FileState, before: FileState) -> bool:
