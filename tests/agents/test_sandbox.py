@@ -302,7 +302,7 @@ def test_a_scenario_file_with_a_bad_mode_or_a_file_as_directory_or_a_bad_limit_i
         Sandbox({"run.sh": ScenarioFile("x", mode=0o4755)}, root=trial_root)
     with pytest.raises(UsageError, match="also a directory"):
         Sandbox({"notes": "x", "notes/a.txt": "y"}, root=trial_root)
-    for bad in ({"wall_time_s": 0}, {"max_processes": -1}, {"disk_bytes": "64M"}):
+    for bad in ({"wall_time_s": 0}, {"max_processes": -1}, {"disk_bytes": "64M"}, {"cpu_time_s": 1.5}):
         with pytest.raises(UsageError, match=f"sandbox limit {next(iter(bad))}="):
             SandboxLimits(**bad)
 

@@ -17,7 +17,9 @@ Errors are data: whatever a command does, `run` returns a `CommandResult` (exit 
 `killed_reason` when a limit stopped it). Only a sandbox that cannot start at all (bwrap missing, namespaces
 unavailable) or a bad scenario file path raises, as `safehub.errors.UsageError` with one line naming the fix.
 Sandboxes are independent: many may run at once in one event loop, each command costing one bwrap start-up
-(bench/sandbox.py measures it).
+(bench/sandbox.py measures it). Opening one makes this process a child subreaper (bwrap.become_subreaper), so
+that it collects each command's namespace init itself; run as root, each trial gets a host uid of its own, and
+`root` must then be a directory every user may enter (the default is).
 """
 
 from __future__ import annotations
@@ -90,8 +92,10 @@ class SandboxLimits:
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise UsageError(f"sandbox limit {name}={value!r} must be a positive number")
+            kinds = (int, float) if name == "wall_time_s" else (int,)  # the rest become rlimits: whole numbers
+            if isinstance(value, bool) or not isinstance(value, kinds) or value <= 0:
+                kind = "number" if name == "wall_time_s" else "whole number"
+                raise UsageError(f"sandbox limit {name}={value!r} must be a positive {kind}")
 
 
 @dataclass(frozen=True)
