@@ -1,7 +1,7 @@
 """The bubblewrap (`bwrap`) command line behind `Sandbox`, the host identity it runs as, and the checks around it.
 
     binary = find_bwrap(None)                     # SAFEHUB_BWRAP, else `bwrap` on PATH; UsageError if missing
-    argv = bwrap_argv(binary, trial_dir, "ls -la", status_fd=w)
+    argv = bwrap_argv(binary, trial_dir, "ls -la", status_fd=w, setup_fd=setup_signal())
     identity = HostIdentity.for_trial()           # a fresh unprivileged uid when we are root, else our own
 
 What holds, and why (checked by tests/agents/test_sandbox.py):
@@ -14,8 +14,12 @@ What holds, and why (checked by tests/agents/test_sandbox.py):
 - the host's /usr is bound read-only (with /bin, /lib, /lib64, /sbin as the merged-/usr links), plus
   /etc/ld.so.cache and /etc/alternatives; /etc/passwd and /etc/group are the trial's own; nothing else of the
   host is visible (no /etc/resolv.conf, no /home, no /tmp, no /work);
-- the workspace (/home/agent) and /tmp are directories of the trial on the host, so they outlive each command;
-- resource limits are rlimits set in the child before bwrap runs, inherited by everything in the sandbox.
+- the workspace (/home/agent) and /tmp are directories of the trial on the host, so they outlive each command,
+  and are the only places it may write: / and /dev are read-only (bwrap makes both tmpfs, host memory that no
+  disk limit would see);
+- resource limits are rlimits set in the child before bwrap runs, inherited by everything in the sandbox
+  (cgroups would bound a whole trial, but v2 is not mounted on every host, this one included, and delegating it
+  needs systemd); the disk limit, which no rlimit gives for a directory, is watched by `Sandbox.run`.
 """
 
 from __future__ import annotations
