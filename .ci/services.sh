@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install and start the services the tests use, on loopback only: PostgreSQL for the store tests, and
 # Debian's Chromium for the browser tests (tests/e2e drive /usr/bin/chromium; no browser is ever downloaded).
+# Also installs bubblewrap, the sandbox of agentic trials (tests/agents run the real bwrap).
 # Idempotent; safe to run on every `make test`. Prints the PostgreSQL URL for the tests on stdout.
 set -euo pipefail
 
@@ -12,8 +13,9 @@ PG_PORT=${SAFEHUB_PG_PORT:-5432}
 log() { echo "services: $*" >&2; }
 
 if [ "$(id -u)" != 0 ]; then
-  log "not root: not installing PostgreSQL or Chromium; Postgres store tests run only if SAFEHUB_TEST_PG is set,"
+  log "not root: not installing PostgreSQL, Chromium or bubblewrap; Postgres store tests run only if SAFEHUB_TEST_PG is set,"
   log "and tests/e2e fail unless /usr/bin/chromium is installed (apt-get install chromium)"
+  command -v bwrap >/dev/null || log "bubblewrap is missing: tests/agents fail until it is installed (apt-get install bubblewrap)"
   exit 0
 fi
 
@@ -28,6 +30,7 @@ need() {  # need PACKAGE...: install what is missing
 }
 
 need chromium
+need bubblewrap
 need postgresql postgresql-client
 
 version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
