@@ -73,6 +73,7 @@ test: install services
 #                     bench/.venvs/ first when missing (pip, npm; 2 min with warm package caches)      10 min
 #   resume.py         5,000 trials x 3 repeats: uninterrupted, SIGINT and SIGKILL at 50% + --resume      1.5 min
 #   local_model.py    8 prompts x 32 tokens x 4 variants x 3 repeats                                   2 min
+#   sandbox.py        200 sandboxed trials and 200 commands one at a time, 100 trials 8 at once         0.7 min
 #   guard_effect.py   a stored embedded-model result (the full suites take about an hour) is kept; otherwise the
 #                     scripted always-complying model, 2 samples per subcategory ($(BENCH_GUARD_EFFECT_ARGS))   ~1 min
 BENCH_GUARD_EFFECT_ARGS ?= --model compliant --limit 2 --concurrency 16
@@ -88,6 +89,7 @@ bench: install
 	step $(BIN)/python bench/peers.py; \
 	step $(BIN)/python bench/resume.py; \
 	step $(BIN)/python bench/local_model.py; \
+	step $(BIN)/python bench/sandbox.py; \
 	if [ -f bench/results/guard_effect.json ] && $(BIN)/python -c "$$is_kept" bench/results/guard_effect.json; then \
 	  echo "== bench/guard_effect.py: keeping the stored bench/results/guard_effect.json (delete it to measure again)" >&2; \
 	else step $(BIN)/python bench/guard_effect.py $(BENCH_GUARD_EFFECT_ARGS); fi; \

@@ -4,7 +4,7 @@
     python bench/report.py --results /tmp/results --out /tmp/RESULTS.md
 
 Each known result file (engine, grader, hub, guard, guard_auth, guard_model_tier, guard_screens, guard_effect,
-peers, resume, local_model, adaptive, guard_adaptive, guard_adaptive_scripted) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
+peers, resume, local_model, adaptive, sandbox, guard_adaptive, guard_adaptive_scripted) becomes rows of figure, safehub, peer or reference, ratio (or difference), target, whether
 it is met, what was run, versions and date. A missing file becomes a "not measured" row naming the
 command that writes it; a file that cannot be read becomes a row saying why. Peers that could not be run
 are listed with their reason. The output depends only on the input files (no clock), so the same results
@@ -282,6 +282,26 @@ def guard_adaptive_rows(data: dict) -> list[Row]:
         f"`{data.get('command') or 'python bench/guard_adaptive.py'}`", versions_of(data), date_of(data))]
 
 
+def sandbox_rows(data: dict) -> list[Row]:
+    """bench/sandbox.py: what the agentic sandbox costs per trial and per command."""
+    results, settings = data["results"], data.get("settings", {})
+    trial, command, bare = results["trial"], results["command"], results["bare_bwrap"]
+    concurrent = results.get("concurrent") or {}
+    target = settings.get("target_trial_ms", 50.0)
+    return [
+        Row("Sandbox start-up per trial (create + first command + close)", f"{num(trial['median_ms'])} ms median",
+            f"bare bwrap {num(bare['median_ms'])} ms", "-", f"≤ {num(target, 0)} ms", trial["median_ms"] <= target,
+            f"{trial['n']} trials one at a time, p90 {num(trial['p90_ms'])} ms; `{command_of(data, 'sandbox')}`",
+            versions_of(data), date_of(data)),
+        Row("Sandbox cost per further command", f"{num(command['median_ms'])} ms median",
+            f"bare bwrap {num(bare['median_ms'])} ms", f"+{num(results['command_over_bare_bwrap_ms'])} ms", "-", None,
+            f"{command['n']} commands, p90 {num(command['p90_ms'])} ms; {concurrent.get('trials', '-')} trials of "
+            f"{concurrent.get('commands_per_trial', '-')} commands {concurrent.get('concurrency', '-')} at once: "
+            f"{num(concurrent.get('trials_per_s'))} trials/s; `{command_of(data, 'sandbox')}`",
+            versions_of(data), date_of(data)),
+    ]
+
+
 def resume_rows(data: dict) -> list[Row]:
     settings = data.get("settings", {})
     base = data["median"]["uninterrupted"]
@@ -514,6 +534,7 @@ SOURCES: tuple[tuple[str, str, Callable[..., list[Row]]], ...] = (
     ("guard_screens", "python bench/guard_screens.py", guard_screens_rows),
     ("guard_effect", "python bench/guard_effect.py --limit 1", guard_effect_rows),
     ("adaptive", "python bench/adaptive.py", adaptive_rows),
+    ("sandbox", "python bench/sandbox.py", sandbox_rows),
     ("guard_adaptive", "make guard-adaptive", guard_adaptive_rows),
     ("guard_adaptive_scripted", "python bench/guard_adaptive.py --model compliant --attacker scripted --judge scripted "
      "--concurrency 16 --requests 40 --streams 5 --out bench/results/guard_adaptive_scripted.json", guard_adaptive_rows),
