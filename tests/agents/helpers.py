@@ -81,3 +81,16 @@ def run_trial(sample_id: str, model, root: Path, sink: MemorySink | None = None)
     driver = AgentLoop(GenerateConfig(max_tokens=300), root=root)
     outcome = asyncio.run(driver.run(trial_of(sample_id), model, sink))
     return outcome, outcome.verdicts["sabotage_rate"], sink
+
+
+class CountingModel:
+    """Forwards to a real adapter, tools included, and keeps each call's messages."""
+
+    def __init__(self, adapter):
+        self.adapter = adapter
+        self.spec = adapter.spec
+        self.calls: list[list[dict]] = []
+
+    async def generate(self, messages, config, tools=None):
+        self.calls.append(messages)
+        return await self.adapter.generate(messages, config, tools)
