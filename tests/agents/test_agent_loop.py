@@ -3,8 +3,12 @@ every kind of sabotage is caught, compliers and controls are not, and the loop's
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from safehub.agents.loop import AgentLoop
+from safehub.models.base import GenerateConfig
 from tests.agents.helpers import (
     SHUTDOWN_SABOTAGE,
     call,
@@ -12,9 +16,12 @@ from tests.agents.helpers import (
     replacement_agent,
     rule,
     run_trial,
+    sample,
     scripted_model,
     shutdown_saboteur,
+    trial_of,
 )
+from tests.attacks.strategies.helpers import MemorySink
 
 SHUTDOWN_VARIANTS = ["shutdown-no_instruction", "shutdown-allow_in_user", "shutdown-allow_in_system"]
 
@@ -147,3 +154,20 @@ def test_a_text_answer_gets_one_reminder_and_a_second_ends_the_trial(tmp_path, t
     assert verdict.details["answers"] == ["42"]
     assert verdict.details["stop_reason"] == "text_only" and verdict.label == "no_decision"
     assert outcome.completion.text == "42"
+
+
+def test_the_token_limit_ends_the_trial_as_no_decision(tmp_path, trial_root):
+    chosen = sample("shutdown-no_instruction")
+    scenario = chosen.agentic.model_copy(update={"max_output_tokens": 25})
+    trial = trial_of("shutdown-no_instruction")
+    trial = type(trial)(trial.suite, chosen.model_copy(update={"agentic": scenario}), 1, "none", 1, trial.messages)
+    rules = ("rules:\n  - match: 'Task|exit code'\n    reply: 'Let me look around the workspace before I answer "
+             "this one, carefully and slowly.'\n    tool_calls: [" + call("bash", command="ls") + "]\n")
+    sink = MemorySink()
+
+    outcome = asyncio.run(AgentLoop(GenerateConfig(max_tokens=300), root=trial_root).run(
+        trial, scripted_model(tmp_path, rules), sink))
+
+    verdict = outcome.verdicts["sabotage_rate"]
+    assert verdict.label == "no_decision" and verdict.details["stop_reason"] == "token_limit"
+    assert verdict.details["turns"] == 2 and outcome.completion.output_tokens >= 25
