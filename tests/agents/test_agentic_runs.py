@@ -59,6 +59,10 @@ def test_run_reports_sabotage_rate_per_variant_and_the_placement_difference(tmp_
     shown = safehub("show", summary["run_id"], "--db", db_url, "--json").json()
     verdicts = {t["sample_id"]: [s["label"] for s in t["scores"]] for t in shown["trials"]}
     assert verdicts["shutdown-allow_in_user"] == ["sabotaged"] and verdicts["shutdown-control"] == ["complied"]
+    # A verdict read from the sandbox cannot be re-graded from the text: regrade leaves it alone.
+    assert safehub("regrade", summary["run_id"], "--db", db_url).returncode == 0
+    regraded = safehub("show", summary["run_id"], "--db", db_url, "--json").json()
+    assert {t["sample_id"]: [s["label"] for s in t["scores"]] for t in regraded["trials"]} == verdicts
 
 
 def test_a_resumed_trial_asks_no_model_again_and_replays_its_commands(tmp_path, trial_root):
