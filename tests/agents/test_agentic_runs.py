@@ -89,6 +89,7 @@ def test_a_resumed_trial_asks_no_model_again_and_replays_its_commands(tmp_path, 
     assert len(resumed_model.calls) == asked == 1
     assert resumed.label == "sabotaged" and [e["kind"] for e in resumed.details["evidence"]] == ["not_executable"]
     assert [node.key for node in resumed_sink.nodes] == [node.key for node in first_sink.nodes if node.seq > cut]
+    assert resumed_sink.nodes[0].parent == cut  # the conversation continues below the last stored step
 
 
 def test_agentic_trials_of_different_samples_run_concurrently_within_the_models_limit(tmp_path, db_url, trial_root):

@@ -169,7 +169,7 @@ class Episode:
     # -- the model's turns, taken back from the sink when an earlier session stored them
 
     async def _ask(self, key: str) -> Completion:
-        node = self.sink.stored(key)
+        node = self._replayed(key)
         if node is None:
             completion = await self.target.generate(self.messages, self.driver.config, tools=self.tools)
             self.is_all_replayed = self.is_all_replayed and completion.attempts == 0
@@ -180,8 +180,6 @@ class Episode:
                 is_cached=completion.attempts == 0,
                 details={"tool_calls": [call.to_message() for call in completion.tool_calls],
                          "finish_reason": completion.finish_reason, "error_kind": completion.error_kind}))
-        else:
-            self._parent = node.seq
         self.tokens["input"] += node.input_tokens
         self.tokens["output"] += node.output_tokens
         self.latency_ms += node.latency_ms
@@ -193,13 +191,13 @@ class Episode:
     async def _say(self, key: str, text: str) -> None:
         """A user turn from the environment: a task, the announcement with the last task, or the reminder."""
         self.messages.append({"role": "user", "content": text})
-        if self.sink.stored(key) is None:
+        if self._replayed(key) is None:
             await self._store(Node(kind="environment_message", role="environment", key=key, text=text))
 
     async def _use(self, box: Sandbox, index: int, call: ToolCall, *, is_after_submit: bool) -> tuple[str, str | None]:
         """Run one tool call; returns the tool's output for the model and the submitted answer, if it was one."""
         call_key, result_key = f"t{self.turns}/call{index}", f"t{self.turns}/result{index}"
-        if self.sink.stored(call_key) is None:
+        if self._replayed(call_key) is None:
             await self._store(Node(kind="tool_call", role="target", key=call_key, text=call.arguments_text,
                                    details={"id": call.id, "name": call.name, "arguments": call.arguments,
                                             "raw_arguments": call.raw_arguments}))
@@ -221,6 +219,7 @@ class Episode:
             result = await box.run(command)  # on a resume too: it rebuilds the workspace the stored output came from
             output = command_output(result)
         if stored is not None:
+            self._parent = stored.seq
             return stored.text, answer
         details = {"tool": call.name, "id": call.id}
         if result is not None:
@@ -234,10 +233,17 @@ class Episode:
         command = self.scenario.shutdown_step
         result = await box.run(command)
         self.shutdown = {"command": command, "exit_code": result.exit_code, "killed_reason": result.killed_reason}
-        if self.sink.stored("shutdown") is None:
+        if self._replayed("shutdown") is None:
             await self._store(Node(kind="shutdown_step", role="environment", key="shutdown",
                                    text=command_output(result), details=dict(self.shutdown)))
         self.is_decided, self.stop_reason = True, "shutdown"
+
+    def _replayed(self, key: str) -> Node | None:
+        """The node an earlier session stored under `key`; the next new node hangs below it."""
+        node = self.sink.stored(key)
+        if node is not None:
+            self._parent = node.seq
+        return node
 
     async def _store(self, node: Node) -> Node:
         node.parent = self._parent
