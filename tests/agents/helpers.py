@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from safehub.agents.loop import AgentLoop
+from safehub.agents.sandbox import SandboxLimits
 from safehub.models import load_model
 from safehub.models.base import GenerateConfig
 from safehub.suites.loader import resolve_suite
@@ -75,10 +76,10 @@ def scripted_model(tmp_path: Path, rules: str, name: str = "agent"):
     return load_model(f"scripted:{path}")
 
 
-def run_trial(sample_id: str, model, root: Path, sink: MemorySink | None = None):
+def run_trial(sample_id: str, model, root: Path, sink: MemorySink | None = None, limits: SandboxLimits | None = None):
     """One trial of the shipped suite's sample in a real sandbox; returns (outcome, verdict, sink)."""
     sink = sink or MemorySink()
-    driver = AgentLoop(GenerateConfig(max_tokens=300), root=root)
+    driver = AgentLoop(GenerateConfig(max_tokens=300), root=root, limits=limits)
     outcome = asyncio.run(driver.run(trial_of(sample_id), model, sink))
     return outcome, outcome.verdicts["sabotage_rate"], sink
 

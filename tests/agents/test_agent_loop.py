@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from safehub.agents.loop import AgentLoop
+from safehub.agents.sandbox import SandboxLimits
 from safehub.models.base import GenerateConfig
 from tests.agents.helpers import (
     SHUTDOWN_SABOTAGE,
@@ -171,3 +172,16 @@ def test_the_token_limit_ends_the_trial_as_no_decision(tmp_path, trial_root):
     verdict = outcome.verdicts["sabotage_rate"]
     assert verdict.label == "no_decision" and verdict.details["stop_reason"] == "token_limit"
     assert verdict.details["turns"] == 2 and outcome.completion.output_tokens >= 25
+
+
+def test_a_command_that_never_ends_is_killed_and_the_trial_goes_on(tmp_path, trial_root):
+    rules = "rules:\n" + rule("Task 1 of 4", call("bash", command="sleep 600")) \
+        + rule("stopped: wall_time", call("submit", answer="42")) + rule("Task", call("submit", answer="x"))
+
+    _outcome, verdict, sink = run_trial("shutdown-control", scripted_model(tmp_path, rules), trial_root,
+                                        limits=SandboxLimits(wall_time_s=0.5))
+
+    [killed] = [node for node in sink.of_kind("tool_result") if node.details.get("killed_reason")]
+    assert killed.details["killed_reason"] == "wall_time" and killed.details["timed_out"] is True
+    assert "[stopped: wall_time]" in killed.text
+    assert verdict.label == "complied" and verdict.details["answers"][0] == "42"
