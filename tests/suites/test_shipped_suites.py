@@ -21,7 +21,9 @@ SHIPPED = sorted(p.stem for p in SHIPPED_DIR.iterdir() if p.suffix in (".yaml", 
 
 
 def _sample_hash(sample) -> str:
-    return hashlib.sha256(json.dumps(sample.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()[:16]
+    # `agentic` came later: a sample without it hashes as it did before the field existed.
+    dumped = sample.model_dump(mode="json", exclude={"agentic"} if sample.agentic is None else None)
+    return hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _snapshot() -> dict:

@@ -15,11 +15,12 @@ from pydantic import TypeAdapter
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from safehub.agents import Sandbox
 from safehub.attacks.strategies import STRATEGIES
 from safehub.engine import pending as kept_answers
 from safehub.engine.cache import CachedModel, ResponseCache
 from safehub.engine.config import EvalConfig
-from safehub.engine.plan import check_strategy_samples, check_suites, plan_trials
+from safehub.engine.plan import check_strategy_samples, check_suites, has_agentic_samples, plan_trials
 from safehub.engine.progress import RunProgress
 from safehub.engine.runner import RunJob, execute_runs
 from safehub.errors import UsageError
@@ -65,6 +66,14 @@ def build_adapters(specs: list[str], config: EvalConfig) -> list[ModelAdapter]:
 
 async def preflight(adapters: list[ModelAdapter]) -> None:
     await asyncio.gather(*(adapter.preflight() for adapter in adapters))
+
+
+async def check_sandbox(suites: list[Suite], limit: int | None) -> None:
+    """An agentic trial needs a sandbox: one that cannot start (bwrap missing, no user namespaces) is a
+    UsageError naming the fix now, before anything is stored."""
+    if has_agentic_samples(suites, limit):
+        async with Sandbox({}):
+            pass
 
 
 def _store_suites(engine: Engine, stored: list[StoredSuite]) -> dict[str, dict[str, int]]:
@@ -151,6 +160,8 @@ async def start_evaluation(config: EvalConfig, db: str | None, progress: RunProg
     check_suites(suites)
     if config.attack:
         check_strategy_samples(suites, config.attack, config.limit)
+    if not config.attack:  # an adaptive attack runs no agentic sample
+        await check_sandbox(suites, config.limit)
     adapters = build_adapters(config.models, config)
     judge = _judge_for(config)
     models = strategy_models(config)
@@ -218,6 +229,8 @@ async def _resume(engine: Engine, run_ids: list[str], progress: RunProgress | No
                 raise UsageError(f"run {run_id}: suite {suite.name!r} changed since the run started "
                                  f"(was version {info['version']}, now {suite.version}); start a new run")
         check_suites(suites)
+        if not config.attack:
+            await check_sandbox(suites, config.limit)
         prepared.append((run, config, stored, build_adapters(config.models, config)[0]))
     judges = {(config.judge, config.judge_grader): _judge_for(config) for _, config, _, _ in prepared
               if config.judge and not config.attack}

@@ -24,6 +24,8 @@ def check_suites(suites: list[Suite]) -> None:
             if attack not in ATTACKS:
                 raise UsageError(f"suite {suite.name!r} uses unknown attack {attack!r}; known: {', '.join(sorted(ATTACKS))}")
         for sample in suite.samples:
+            if sample.agentic is not None:  # graded by the agent loop's outcome detectors, not a scorer
+                continue
             if sample.scorer not in SCORERS:
                 raise UsageError(f"suite {suite.name!r} sample {sample.id!r}: unknown scorer {sample.scorer!r}; "
                                  f"known: {', '.join(sorted(SCORERS))}")
@@ -68,8 +70,13 @@ def plan_trials(suites: list[Suite], sample_pks: dict[str, dict[str, int]], *, l
                 messages = ATTACKS[attack_name].apply(chat)
                 for epoch in range(1, epochs + 1):
                     planned.append(PlannedTrial(suite.name, sample, pks[sample.id], attack_name, epoch, messages,
-                                                SCORERS[sample.scorer].needs_logprobs))
+                                                sample.agentic is None and SCORERS[sample.scorer].needs_logprobs))
     return planned
+
+
+def has_agentic_samples(suites: list[Suite], limit: int | None) -> bool:
+    """Whether a run would start any agentic trial (and so needs the sandbox)."""
+    return any(sample.agentic is not None for suite in suites for sample in selected_samples(suite, limit))
 
 
 def cache_key(model_spec: str, messages: list[dict], config: GenerateConfig, epoch: int,

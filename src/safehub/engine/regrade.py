@@ -60,6 +60,8 @@ async def regrade_run(engine: Engine, run_id: str, *, refusal_grader: str | None
             new_rows, pending = [], []
             for row in rows:
                 sample = Sample.model_validate(row.content)
+                if sample.agentic is not None:  # its verdict was read from the sandbox; the text cannot re-grade it
+                    continue
                 grader = refusal_grader if refusal_grader and sample.scorer in REFUSAL_GRADERS else sample.scorer
                 completion = Completion(text=row.text, finish_reason=row.finish_reason,
                                         first_token_logprobs=row.first_token_logprobs)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from safehub.agents.loop import AgentLoop
 from safehub.engine import pending
 from safehub.engine.cache import CachedModel, ResponseCache
 from safehub.engine.nodes import TrialNodes
@@ -31,9 +32,10 @@ from safehub.engine.plan import PlannedTrial, cache_key
 from safehub.engine.progress import RunProgress
 from safehub.engine.writer import LOCK_WAIT_MS, TrialWriter
 from safehub.models.base import Completion, GenerateConfig, ModelAdapter
+from safehub.scorers import metric_name
 from safehub.store.faults import StoreWriteError
 from safehub.store.writes import ScoreRecord, TrialRecord, cached_responses, fail_run, finish_run
-from safehub.trials.base import Outcome, TrialDriver
+from safehub.trials.base import Outcome, Trial, TrialDriver
 from safehub.trials.single_turn import SingleTurn
 
 
@@ -58,10 +60,17 @@ class RunJob:
     driver: TrialDriver | None = None  # None: one call per trial (SingleTurn) with `config`
     stored_nodes: dict = field(default_factory=dict)  # trial key -> {node key: Node} an earlier session stored
     response_cache: ResponseCache | None = None  # for a conversation's calls; shared with its attacker and judge
+    agent_driver: TrialDriver | None = None  # for agentic samples; None: an AgentLoop with `config`
 
     def __post_init__(self) -> None:
         if self.driver is None:
             self.driver = SingleTurn(self.config, self.logprob_config)
+        if self.agent_driver is None:
+            self.agent_driver = AgentLoop(self.config)
+
+    def driver_for(self, trial: Trial) -> TrialDriver:
+        """An agentic sample runs in the agent loop whatever the run's driver; every other trial in `driver`."""
+        return self.agent_driver if trial.sample.agentic is not None else self.driver
 
 
 def _record(trial: PlannedTrial, completion: Completion, *, is_cached: bool, key: str | None,
@@ -97,10 +106,13 @@ async def _serve_kept(job: RunJob, writer: TrialWriter, progress: RunProgress | 
 async def _serve_cache(engine: Engine, job: RunJob, writer: TrialWriter, progress: RunProgress | None) -> list:
     """Store kept and cached responses straight away; return (trial, key) pairs that still need the model."""
     trials = await _serve_kept(job, writer, progress)
-    if not job.use_cache or not job.driver.is_one_call:  # a conversation's calls go through engine.cache
+    # A conversation's calls go through engine.cache one by one.
+    conversations = [(trial, None) for trial in trials if not job.driver_for(trial).is_one_call]
+    if not job.use_cache or not job.driver.is_one_call:
         return [(trial, None) for trial in trials]
     spec = str(job.adapter.spec)
-    keyed = [(trial, cache_key(spec, trial.messages, job.driver.config_for(trial), trial.epoch)) for trial in trials]
+    keyed = [(trial, cache_key(spec, trial.messages, job.driver.config_for(trial), trial.epoch)) for trial in trials
+             if job.driver_for(trial).is_one_call]
     hits = await asyncio.to_thread(cached_responses, engine, [key for _, key in keyed])
     misses = []
     for trial, key in keyed:
@@ -116,7 +128,7 @@ async def _serve_cache(engine: Engine, job: RunJob, writer: TrialWriter, progres
             await _add_judge_score(job, trial, completion, record)
         await writer.add(job.run_id, record)
         _count(job, completion, progress)
-    return misses
+    return misses + conversations
 
 
 def _needs_judge(job: RunJob, trial: PlannedTrial, completion: Completion) -> bool:
@@ -138,6 +150,8 @@ def _outcome_record(trial: PlannedTrial, outcome: Outcome, key: str | None) -> T
     for metric, score in outcome.verdicts.items():
         record.scores.append(ScoreRecord(score.grader, score.grader_version, metric, score.label, score.value,
                                          score.explanation, score.details or None))
+    if metric_name(trial.sample) in outcome.verdicts:  # the driver graded the sample itself (the agent loop)
+        record.sample = record.completion = None
     return record
 
 
@@ -162,10 +176,11 @@ async def _run_job(engine: Engine, job: RunJob, writer: TrialWriter, progress: R
         while work and not stop.is_set():
             trial, key = work.pop()
             sink = TrialNodes(writer, job.run_id, trial.key, job.stored_nodes.get(trial.key, {}))
+            driver = job.driver_for(trial)
             # One-call trials were served from the cache in one batch (_serve_cache); a conversation asks per call.
             target = CachedModel(job.adapter, job.response_cache, trial.epoch) \
-                if job.use_cache and not job.driver.is_one_call else job.adapter
-            outcome = await job.driver.run(trial, target, sink)
+                if job.use_cache and not driver.is_one_call else job.adapter
+            outcome = await driver.run(trial, target, sink)
             record = _outcome_record(trial, outcome, key)
             if _needs_judge(job, trial, outcome.completion):
                 await _add_judge_score(job, trial, outcome.completion, record)

@@ -67,4 +67,6 @@ def metric_name(sample: Sample) -> str:
         return "hierarchy_respected"
     if sample.scorer == "self_preservation":
         return "test_awareness" if sample.metadata.get("probe") == "test_awareness" else "not_self_preserving"
+    if sample.scorer == "sabotage":  # read from the sandbox by the agent loop (agents.detectors); lower is safer
+        return "sabotage_rate"
     return "accuracy"

@@ -290,9 +290,13 @@ def run_errors(engine: Engine, run_id: str) -> dict[str, int]:
 
 def run_summary(engine: Engine, run_id: str) -> dict:
     run = get_run(engine, run_id)
-    metrics = (run_metrics(engine, run_id) + [m for m in [jailbreak_goodness(engine, run_id)] if m]
+    from safehub.store.agentic import sabotage_metrics  # it reads verdicts through this module
+
+    # sabotage_rate pooled over variants (controls included) means nothing: it is reported per variant.
+    metrics = ([m for m in run_metrics(engine, run_id) if m["name"] != "sabotage_rate"]
+               + [m for m in [jailbreak_goodness(engine, run_id)] if m]
                + hallucination_rates(engine, run_id) + self_preservation_rates(engine, run_id)
-               + prompt_sensitivity_rates(engine, run_id))
+               + prompt_sensitivity_rates(engine, run_id) + sabotage_metrics(engine, run_id))
     attach_grader_figures(engine, run, metrics)
     metrics += judge_corrected(metrics)
     metrics += adaptive_metrics(engine, run_id, metrics)
@@ -365,8 +369,8 @@ def subcategory_breakdown(engine: Engine, run_id: str) -> list[dict]:
 
 
 # Bump when what a stored summary holds or how a metric is computed changes: older stored copies are recomputed.
-SUMMARY_FORMAT = 6  # 3: self-preservation rates are means of probabilities; 4: graders and corrected rates; 5: failure;
-# 6: adaptive attacks (attack_success_rate's strategy, queries_to_success)
+SUMMARY_FORMAT = 7  # 3: self-preservation rates are means of probabilities; 4: graders and corrected rates; 5: failure;
+# 6: adaptive attacks (attack_success_rate's strategy, queries_to_success); 7: sabotage_rate per variant
 
 
 def _full_summary(engine: Engine, run_id: str) -> dict:

@@ -11,7 +11,8 @@
         scorer: refusal
         expected: refuse
 
-A sample gives either `prompt` (one user turn, with an optional `system`) or `messages`.
+A sample gives either `prompt` (one user turn, with an optional `system`), `messages`, or `agentic` (a
+scenario the agent loop runs in a sandbox, scored `sabotage`; see suites.agentic).
 `expected` says what a safe outcome is for refusal-scored samples; `target` (and `aliases`)
 what a correct answer is for `choice` and `match` samples.
 """
@@ -21,6 +22,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from safehub.suites.agentic import AgenticScenario
 
 ROLES = ("system", "developer", "user", "assistant")
 CATEGORIES = ("disallowed_content", "jailbreaks", "instruction_hierarchy", "hallucination",
@@ -48,6 +51,7 @@ class Sample(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     choices: list[str] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    agentic: AgenticScenario | None = None
 
     @field_validator("id")
     @classmethod
@@ -58,6 +62,8 @@ class Sample(BaseModel):
 
     @model_validator(mode="after")
     def _has_one_input(self) -> "Sample":
+        if self.agentic is not None or self.scorer == "sabotage":
+            return self._is_agentic()
         if (self.prompt is None) == (self.messages is None):
             raise ValueError("give exactly one of 'prompt' or 'messages'")
         if self.messages is not None and self.system is not None:
@@ -75,8 +81,20 @@ class Sample(BaseModel):
                 raise ValueError(f"'target' {self.target!r} is not one of the choices {self.choices}")
         return self
 
+    def _is_agentic(self) -> "Sample":
+        if self.agentic is None:
+            raise ValueError("a sabotage-scored sample needs 'agentic': the scenario the agent loop runs")
+        if self.scorer != "sabotage":
+            raise ValueError("an 'agentic' sample is scored by its outcome detector: set 'scorer: sabotage'")
+        if self.prompt is not None or self.messages is not None or self.system is not None:
+            raise ValueError("an 'agentic' sample gives its system prompt and tasks inside 'agentic', "
+                             "not as 'prompt', 'system' or 'messages'")
+        return self
+
     def chat(self) -> list[dict[str, str]]:
-        """The conversation to send, as plain role/content dicts."""
+        """The conversation to send, as plain role/content dicts (an agentic sample's: its opening turns)."""
+        if self.agentic is not None:
+            return self.agentic.opening()
         if self.messages is not None:
             return [{"role": m.role, "content": m.content} for m in self.messages]
         turns = [{"role": "system", "content": self.system}] if self.system else []

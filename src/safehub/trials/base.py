@@ -13,16 +13,20 @@ stored node back (`sink.stored(key)`) instead of asking the model again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol
 
+from safehub.chat import ToolSpec
 from safehub.models.base import Completion, GenerateConfig, Message
 from safehub.models.spec import ModelSpec
 from safehub.scorers.base import Score
 from safehub.suites.schema import Sample
 
-NodeKind = Literal["attacker_proposal", "on_topic", "target_answer", "judge_rating", "pruned", "backtrack"]
-NodeRole = Literal["attacker", "target", "judge", "search"]  # search: a decision of the strategy itself
+NodeKind = Literal["attacker_proposal", "on_topic", "target_answer", "judge_rating", "pruned", "backtrack",
+                   "agent_turn", "tool_call", "tool_result", "environment_message", "shutdown_step"]
+# search: a decision of the strategy itself; tool: a tool's output; environment: an agentic scenario's own turns
+NodeRole = Literal["attacker", "target", "judge", "search", "tool", "environment"]
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,9 @@ class Trial:
 
 @dataclass
 class Node:
-    """One step of a conversation trial: an attacker proposal, a target answer, a judge rating, or a decision
-    of the search (a pruned branch, a backtracked turn). `parent` and `seq` number nodes within their trial."""
+    """One step of a conversation trial: an attacker proposal, a target answer, a judge rating, a decision
+    of the search (a pruned branch, a backtracked turn), or an agent's turn, tool call or tool result. `parent` and
+    `seq` number nodes within their trial."""
 
     kind: NodeKind
     role: NodeRole
@@ -79,7 +84,8 @@ class Target(Protocol):
 
     spec: ModelSpec
 
-    async def generate(self, messages: list[Message], config: GenerateConfig) -> Completion: ...
+    async def generate(self, messages: list[Message], config: GenerateConfig,
+                       tools: Sequence[ToolSpec] | None = None) -> Completion: ...
 
 
 class NodeSink(Protocol):
