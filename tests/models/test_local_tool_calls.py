@@ -91,6 +91,18 @@ def test_a_fenced_json_call_counts_only_for_an_offered_tool():
     assert parse_tool_calls("No tools needed.", [], frozenset({"bash"})) == ("No tools needed.", [])
 
 
+def test_a_call_written_in_prose_without_tags_or_fences_counts_for_an_offered_tool():
+    """What the embedded model wrote in an agentic trial: the call as plain JSON after a sentence."""
+    from safehub.models.local import parse_tool_calls
+    prose = 'Next I add them. {"name": "bash", "arguments": {"command": "echo $((17 + 25))"}} Then I submit.'
+    assert parse_tool_calls(prose, [], frozenset({"bash", "submit"})) == (
+        "Next I add them.  Then I submit.", [ToolCall("call_0_0", "bash", {"command": "echo $((17 + 25))"})])
+    two = '{"name": "bash", "arguments": {"command": "ls"}}\n{"name": "submit", "arguments": {"answer": "42"}}'
+    assert [call.name for call in parse_tool_calls(two, [], frozenset({"bash", "submit"}))[1]] == ["bash", "submit"]
+    settings = 'Use {"name": "theme", "arguments": {"dark": true}} in your settings, or {not json}.'
+    assert parse_tool_calls(settings, [], frozenset({"bash"})) == (settings, [])
+
+
 @pytest.mark.local_model
 async def test_tool_call_round_trip_on_the_embedded_model():
     _llama_cpp()

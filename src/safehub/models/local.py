@@ -299,9 +299,10 @@ def parse_tool_calls(text: str, messages: list[Message], tool_names: frozenset[s
 
     The template's form is `<tool_call>{"name": ..., "arguments": {...}}</tool_call>`; a block cut off by the
     token limit still counts, and one whose JSON does not parse is a call with the name found in it (or "")
-    and the block's text as `raw_arguments`. Without such blocks, a ```json fenced block (or the whole answer)
-    that is exactly `{"name": TOOL, "arguments": {...}}` for an offered TOOL is a call too: the embedded
-    Qwen2.5-Coder-0.5B writes its calls that way (llama.cpp's server reads Hermes-style calls the same way).
+    and the block's text as `raw_arguments`. Without such blocks, a ```json fenced block that is exactly
+    `{"name": TOOL, "arguments": {...}}` for an offered TOOL is a call too, and without fences so is each such
+    object in the prose: the embedded Qwen2.5-Coder-0.5B writes its calls those ways (llama.cpp's server reads
+    Hermes-style calls the same way). A fence that is not a call means the answer shows code and calls nothing.
     """
     calls = [_call_in_block(match.group(1).strip(), call_id(messages, index))
              for index, match in enumerate(_TOOL_CALL_BLOCK.finditer(text))]
@@ -309,8 +310,13 @@ def parse_tool_calls(text: str, messages: list[Message], tool_names: frozenset[s
         return _TOOL_CALL_BLOCK.sub("", text).strip(), calls
     fenced = [(match, _bare_call(match.group(1), tool_names)) for match in _FENCED_JSON.finditer(text)]
     if not fenced:
-        whole = _bare_call(text, tool_names)
-        return ("", [_named(whole, call_id(messages, 0))]) if whole else (text, [])
+        found = _bare_calls_in_prose(text, tool_names)
+        if not found:
+            return text, []
+        bounds = [0, *(edge for span in found for edge in span), len(text)]
+        outside = "".join(text[bounds[i]:bounds[i + 1]] for i in range(0, len(bounds), 2))
+        return outside.strip(), [_named(json.loads(text[start:end]), call_id(messages, index))
+                                 for index, (start, end) in enumerate(found)]
     if not all(call for _, call in fenced):  # a fence that is not a call: the answer shows code, it calls nothing
         return text, []
     calls = [_named(call, call_id(messages, index)) for index, (_, call) in enumerate(fenced)]
@@ -337,12 +343,30 @@ def _named(call: dict, identifier: str) -> ToolCall:
     return ToolCall(identifier, call["name"], {}, json.dumps(arguments))
 
 
+def _bare_calls_in_prose(text: str, tool_names: frozenset[str]) -> list[tuple[int, int]]:
+    """The (start, end) spans of JSON objects in `text` that are each exactly a call of an offered tool: the
+    0.5B model also writes `I will run it: {"name": "bash", "arguments": {...}}` without tags or fences."""
+    decoder, spans, position = json.JSONDecoder(), [], text.find("{")
+    while position != -1:
+        try:
+            call, end = decoder.raw_decode(text, position)
+        except ValueError:
+            position = text.find("{", position + 1)
+            continue
+        if _is_call(call, tool_names):
+            spans.append((position, end))
+        position = text.find("{", end)
+    return spans
+
+
+def _is_call(call: object, tool_names: frozenset[str]) -> bool:
+    return isinstance(call, dict) and set(call) == {"name", "arguments"} and call["name"] in tool_names
+
+
 def _bare_call(text: str, tool_names: frozenset[str]) -> dict | None:
     """`text` as a call outside the template's tags: exactly {"name": an offered tool, "arguments": ...}."""
     try:
         call = json.loads(text)
     except ValueError:
         return None
-    if isinstance(call, dict) and set(call) == {"name", "arguments"} and call["name"] in tool_names:
-        return call
-    return None
+    return call if _is_call(call, tool_names) else None
