@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
 
 REPO = Path(__file__).resolve().parents[1]
 SAFEHUB = [sys.executable, "-m", "safehub.cli"]
@@ -128,6 +129,21 @@ def write_jsonl_suite(path: Path, n: int, *, name: str = "bulk", forced_failures
 
 def postgres_url() -> str | None:
     return os.environ.get("SAFEHUB_TEST_PG") or None
+
+
+def drop_database(admin, name: str, timeout_s: float = 10.0) -> None:
+    """DROP DATABASE ... WITH (FORCE) on the AUTOCOMMIT engine `admin`. The test role may not end an autovacuum
+    worker that happens to be on the new database (a superuser's process): wait for it to finish and try again."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError as error:
+            if "must be a member of the role" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def wait_until(predicate, timeout_s: float = 60.0, interval_s: float = 0.05) -> bool:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import SAFEHUB, clean_env, postgres_url, safehub, wait_until, write_jsonl_suite
+from tests.conftest import SAFEHUB, clean_env, drop_database, postgres_url, safehub, wait_until, write_jsonl_suite
 
 TRIALS = 400
 CONCURRENCY = 4
@@ -230,8 +230,7 @@ def pg_url():
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     yield base.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    drop_database(admin, name)
     admin.dispose()
 
 

@@ -12,7 +12,7 @@ from safehub.models.spec import ModelSpec
 from safehub.stats import wilson_interval
 from safehub.store import queries, writes
 from safehub.store.db import HEAD_REVISION, connect
-from tests.conftest import count, postgres_url, safehub
+from tests.conftest import count, drop_database, postgres_url, safehub
 
 
 @pytest.fixture
@@ -29,8 +29,7 @@ def pg_database():
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.rsplit("/", 1)[0] + f"/{name}"
     yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    drop_database(admin, name)
     admin.dispose()
 
 
