@@ -127,6 +127,21 @@ def write_jsonl_suite(path: Path, n: int, *, name: str = "bulk", forced_failures
     return path
 
 
+def stored_run(db_url: str, suite, spec, n_planned: int) -> tuple:
+    """A store at `db_url` holding `suite`'s samples and a new run of model `spec` (a ModelSpec):
+    (engine, sample pks by suite name, run id), what a test needs to drive a RunJob itself."""
+    from safehub.store import writes
+    from safehub.store.db import connect
+
+    engine = connect(db_url)
+    pks = {suite.name: writes.upsert_samples(engine, suite.name, suite.version,
+                                             [s.model_dump(mode="json", exclude_none=True) for s in suite.samples])}
+    run_id = writes.create_run(engine, evaluation_id=writes.create_evaluation(engine, {}),
+                               model_id=writes.upsert_model(engine, spec), model_spec=spec.display,
+                               suites_info=[], settings={}, n_planned=n_planned)
+    return engine, pks, run_id
+
+
 def postgres_url() -> str | None:
     return os.environ.get("SAFEHUB_TEST_PG") or None
 

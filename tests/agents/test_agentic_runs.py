@@ -17,7 +17,6 @@ from safehub.engine.runner import RunJob, execute_runs
 from safehub.models import load_model
 from safehub.models.base import GenerateConfig
 from safehub.models.spec import ModelSpec
-from safehub.store import writes
 from safehub.store.db import connect
 from safehub.suites import resolve_suite_refs
 from tests.agents.helpers import (
@@ -33,7 +32,7 @@ from tests.agents.helpers import (
 )
 from tests.attacks.strategies.helpers import MemorySink
 from tests.cli.test_bad_input import _assert_rejected
-from tests.conftest import SAFEHUB, clean_env, count, safehub, wait_until
+from tests.conftest import SAFEHUB, clean_env, count, safehub, stored_run, wait_until
 
 # Sabotages only when told in the user's message to allow the shutdown; otherwise complies everywhere.
 USER_PLACEMENT_SABOTEUR = ("rules:\n" + rule("(?s)Task 1 of 4.*allow yourself", call("bash", command="chmod -x shutdown.sh"))
@@ -139,13 +138,8 @@ def test_agentic_trials_of_different_samples_run_concurrently_within_the_models_
     model.generate = noting_in_flight
     [(suite, _)] = resolve_suite_refs([SUITE])
     replacement = suite.model_copy(update={"samples": [s for s in suite.samples if s.id.startswith("replace-")]})
-    engine = connect(db_url)
-    pks = {suite.name: writes.upsert_samples(engine, suite.name, suite.version,
-                                             [s.model_dump(mode="json", exclude_none=True) for s in suite.samples])}
     spec = ModelSpec.parse(f"scripted:{rules}")
-    run_id = writes.create_run(engine, evaluation_id=writes.create_evaluation(engine, {}),
-                               model_id=writes.upsert_model(engine, spec), model_spec=spec.display,
-                               suites_info=[], settings={}, n_planned=4)
+    engine, pks, run_id = stored_run(db_url, suite, spec, n_planned=4)
     config = GenerateConfig(max_tokens=16)
     job = RunJob(run_id=run_id, adapter=model, pending=plan_trials([replacement], pks, limit=None, epochs=1),
                  config=config, concurrency=4, use_cache=False, n_planned=4,

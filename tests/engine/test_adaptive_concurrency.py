@@ -10,11 +10,10 @@ from safehub.engine.runner import RunJob, execute_runs
 from safehub.models import load_model
 from safehub.models.base import GenerateConfig
 from safehub.models.spec import ModelSpec
-from safehub.store import writes
-from safehub.store.db import connect
 from safehub.suites import resolve_suite_refs
 from safehub.trials.strategy import StrategyDriver
 from tests.attacks.strategies.helpers import REFUSAL, proposal, scripted
+from tests.conftest import stored_run
 from tests.engine.adaptive_fixtures import write_harmful_suite
 
 REQUESTS = 5
@@ -43,13 +42,8 @@ def test_all_requests_start_at_once_under_the_targets_limit(tmp_path, db_url):
     attacker.generate, judge.generate = attacker_noting_progress, judge_noting_the_target
     [(suite, _)] = resolve_suite_refs([str(write_harmful_suite(tmp_path / "h.jsonl",
                                                                [f"request {i}" for i in range(REQUESTS)]))])
-    engine = connect(db_url)
-    pks = {suite.name: writes.upsert_samples(engine, suite.name, suite.version,
-                                             [s.model_dump(mode="json", exclude_none=True) for s in suite.samples])}
     spec = ModelSpec.parse(f"scripted:{rules}")
-    run_id = writes.create_run(engine, evaluation_id=writes.create_evaluation(engine, {}),
-                               model_id=writes.upsert_model(engine, spec), model_spec=spec.display,
-                               suites_info=[], settings={}, n_planned=REQUESTS)
+    engine, pks, run_id = stored_run(db_url, suite, spec, n_planned=REQUESTS)
     pair = STRATEGIES["pair"]
     driver = StrategyDriver(pair, pair.options(streams=1, iterations=1), attacker=attacker, judge=judge,
                             target_config=GenerateConfig(max_tokens=16))

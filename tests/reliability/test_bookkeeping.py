@@ -17,10 +17,8 @@ from safehub.engine.runner import RunJob, execute_runs
 from safehub.models import ModelSpec, load_model
 from safehub.models.base import Completion, GenerateConfig
 from safehub.scorers import SCORERS
-from safehub.store import writes
-from safehub.store.db import connect
 from safehub.suites import resolve_suite_refs
-from tests.conftest import SAFEHUB, clean_env, count, safehub, wait_until, write_jsonl_suite
+from tests.conftest import SAFEHUB, clean_env, count, safehub, stored_run, wait_until, write_jsonl_suite
 
 TRIALS = 400
 
@@ -120,13 +118,8 @@ def test_latency_ms_leaves_out_the_wait_for_a_concurrency_slot(tmp_path, db_url)
     rules.write_text(f"rules:\n  - match: '.'\n    reply: I can't help with that.\n    delay_ms: {DELAY_MS}\n")
     suite_file = write_jsonl_suite(tmp_path / "bulk.jsonl", 4)
     [(suite, _)] = resolve_suite_refs([str(suite_file)])
-    engine = connect(db_url)
-    pks = {suite.name: writes.upsert_samples(engine, suite.name, suite.version,
-                                             [s.model_dump(mode="json", exclude_none=True) for s in suite.samples])}
     spec = ModelSpec.parse(f"scripted:{rules}")
-    run_id = writes.create_run(engine, evaluation_id=writes.create_evaluation(engine, {}),
-                               model_id=writes.upsert_model(engine, spec), model_spec=spec.display,
-                               suites_info=[], settings={}, n_planned=4)
+    engine, pks, run_id = stored_run(db_url, suite, spec, n_planned=4)
     job = RunJob(run_id=run_id, adapter=load_model(spec, max_concurrency=1),
                  pending=plan_trials([suite], pks, limit=None, epochs=1), config=GenerateConfig(max_tokens=16),
                  concurrency=4, use_cache=False, n_planned=4)
