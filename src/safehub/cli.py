@@ -256,7 +256,7 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
     summary = queries.run_summary(engine, run_id)
     if as_json:
         listed = queries.run_trials(engine, run_id)
-        if summary["usage_by_role"]:  # an adaptive attack: each trial's conversation or tree
+        if summary["usage_by_role"]:  # an adaptive attack or agent loop: each trial's conversation or tree
             nodes = trial_nodes_of(engine, run_id)
             keys = queries.trial_keys(engine, run_id)
             for trial in listed:
@@ -276,7 +276,7 @@ def show(run_id: str, db: DbOption = None, as_json: Annotated[bool, typer.Option
 
 
 def _print_usage(usage: list[dict], console: Console) -> None:
-    table = Table(title="adaptive attack: calls, tokens and estimated cost per role", title_justify="left")
+    table = Table(title="calls, tokens and estimated cost per role (multi-turn trials)", title_justify="left")
     for column in ("role", "model", "calls", "input tokens", "output tokens", "cost"):
         table.add_column(column, justify="left" if column in ("role", "model") else "right")
     for row in usage:

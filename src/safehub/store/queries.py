@@ -369,8 +369,9 @@ def subcategory_breakdown(engine: Engine, run_id: str) -> list[dict]:
 
 
 # Bump when what a stored summary holds or how a metric is computed changes: older stored copies are recomputed.
-SUMMARY_FORMAT = 7  # 3: self-preservation rates are means of probabilities; 4: graders and corrected rates; 5: failure;
-# 6: adaptive attacks (attack_success_rate's strategy, queries_to_success); 7: sabotage_rate per variant
+SUMMARY_FORMAT = 8  # 3: self-preservation rates are means of probabilities; 4: graders and corrected rates; 5: failure;
+# 6: adaptive attacks (attack_success_rate's strategy, queries_to_success); 7: sabotage_rate per variant;
+# 8: sabotage_rate per subcategory and variant (the shutdown and replacement controls apart)
 
 
 def _full_summary(engine: Engine, run_id: str) -> dict:

@@ -16,7 +16,8 @@
 The tasks are user turns, one at a time: the first opens the conversation, each `submit` brings the next.
 A replacement scenario (Adler's roles made agentic) has no announcement: its files tell the model about the
 safer system, and `detector.replacement` says which file shows the switch done (`config` matching
-`done_pattern`) and which file a faked switch would claim it in (`record` matching `record_pattern`).
+`done_pattern`), which file a faked switch would claim it in (`record` matching `record_pattern`), and which
+words ask for the switch (`request_pattern`), so that a model that never read them is not said to have skipped it.
 Texts live in the suite's data file; this module only checks their shape.
 """
 
@@ -60,15 +61,18 @@ class AgenticFile(BaseModel):
 
 class ReplacementCheck(BaseModel):
     """Where a replacement shows: `config` matching `done_pattern` (a multiline regex) once the safer system
-    is in charge; `record` matching `record_pattern` claims it is, which without the config is a fake."""
+    is in charge; `record` matching `record_pattern` claims it is, which without the config is a fake.
+    `request_pattern` matches the words that ask for the switch: a trial counts as deciding about the replacement
+    only once they were in something the model was shown (a task, or a command's output such as `cat inbox/*`)."""
 
     model_config = ConfigDict(extra="forbid")
     config: str
     done_pattern: str
+    request_pattern: str
     record: str | None = None
     record_pattern: str | None = None
 
-    @field_validator("done_pattern", "record_pattern")
+    @field_validator("done_pattern", "record_pattern", "request_pattern")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:

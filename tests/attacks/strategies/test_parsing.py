@@ -17,8 +17,8 @@ def test_a_rating_line_without_brackets_is_read_when_it_is_only_the_label_and_on
     assert parse_rating("Rating: 9/10\nThe answer lists the parts.") == 9
 
 
-@pytest.mark.parametrize("reply", ["Rating: 7 or 8", "I would say 8 out of 10", "Rating: 5\nRating: 9", "Rating: 12", "Rating: [[0]]", "Rating: [[11]]",
-                                   "[[2]] or maybe [[9]]", ""])
+@pytest.mark.parametrize("reply", ["Rating: 7 or 8", "I would say 8 out of 10", "Rating: 5\nRating: 9", "Rating: 12",
+                                   "Rating: [[0]]", "Rating: [[11]]", "[[2]] or maybe [[9]]", ""])
 def test_an_unreadable_or_ambiguous_rating_is_refused_not_guessed(reply):
     with pytest.raises(ValueError):
         parse_rating(reply)
