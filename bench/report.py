@@ -4,11 +4,11 @@
     python bench/report.py --results /tmp/results --out /tmp/RESULTS.md
 
 Each known result file (engine, grader, hub, guard, guard_auth, guard_model_tier, guard_screens, guard_effect,
-peers, resume, local_model, adaptive, sandbox, guard_adaptive, guard_adaptive_scripted) becomes rows of figure,
-safehub, peer or reference, ratio (or difference), target, whether it is met, what was run, versions and date.
-A missing file becomes a "not measured" row naming the command that writes it; a file that cannot be read becomes a row saying why. Peers that could not be run
-are listed with their reason. The output depends only on the input files (no clock), so the same results
-give the same page.
+peers, resume, local_model, adaptive, sandbox, guard_adaptive, guard_adaptive_scripted) becomes rows of
+figure, safehub, peer or reference, ratio (or difference), target, whether it is met, what was run, versions
+and date. A missing file becomes a "not measured" row naming the command that writes it; a file that cannot be
+read becomes a row saying why. Peers that could not be run are listed with their reason. The output depends
+only on the input files (no clock), so the same results give the same page.
 
 peers.json is read in the shape bench/peers.py writes (scenario first):
     {"date", "argv", "installs": {TOOL: {"version", "reason", ...}}, "notes": {TOOL: what was run},
