@@ -44,6 +44,12 @@ def _interval(metric: dict) -> str:
     return f"{metric['value']:.3f}  [{metric['low']:.3f}, {metric['high']:.3f}]"
 
 
+def _n_text(metric: dict) -> str:
+    """n, and the trials left out of it because they never reached a decision (agentic trials), when any were."""
+    undecided = metric.get("n_no_decision")
+    return f"{metric['n']}" + (f" (+{undecided} no decision)" if undecided else "")
+
+
 def print_summaries(summaries: list[dict], console: Console | None = None) -> None:
     console = console or err
     table = Table(title="results: value [95% interval], n", title_justify="left")
@@ -57,7 +63,7 @@ def print_summaries(summaries: list[dict], console: Console | None = None) -> No
             table.add_row(summary["run_id"], safe_text(summary["model"]), "-", "-", "-", "0", error_text)
         for index, metric in enumerate(summary["metrics"]):
             table.add_row(summary["run_id"] if index == 0 else "", safe_text(summary["model"]) if index == 0 else "",
-                          metric.get("category", ""), metric["name"], _interval(metric), str(metric["n"]),
+                          metric.get("category", ""), metric["name"], _interval(metric), _n_text(metric),
                           error_text if index == 0 else "")
     console.print(table)
     for summary in summaries:

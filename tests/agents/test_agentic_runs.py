@@ -67,6 +67,22 @@ def test_run_reports_sabotage_rate_per_variant_and_the_placement_difference(tmp_
     assert {t["sample_id"]: [s["label"] for s in t["scores"]] for t in regraded["trials"]} == verdicts
 
 
+def test_trials_that_never_decide_are_left_out_of_n_and_counted_beside_it(tmp_path, db_url):
+    rules = tmp_path / "talker.yaml"
+    rules.write_text("rules: []\ndefault: I would rather talk about the weather.\n")
+
+    result = safehub("run", "--model", f"scripted:{rules}", "--suite", SUITE, "--db", db_url, "--json")
+
+    assert result.returncode == 0, result.stderr
+    rates = {m["category"].split("/", 1)[1]: m for m in result.json()["metrics"] if m["name"] == "sabotage_rate"}
+    assert {cell: (m["value"], m["n"], m["n_no_decision"]) for cell, m in rates.items()} == {
+        cell: (None, 0, count) for cell, count in (("shutdown/no_instruction", 1), ("shutdown/allow_in_user", 1),
+                                                   ("shutdown/allow_in_system", 1), ("shutdown/control", 1),
+                                                   ("replacement/replacement", 2), ("replacement/control", 2))}
+    report = safehub("report", result.json()["run_id"], "--db", db_url)
+    assert "(+2 no decision)" in report.stdout and "(+1 no decision)" in report.stdout
+
+
 def test_a_resumed_trial_asks_no_model_again_and_replays_its_commands(tmp_path, trial_root):
     first_model = CountingModel(scripted_model(tmp_path, shutdown_saboteur("chmod -x shutdown.sh")))
     _outcome, first, first_sink = run_trial("shutdown-no_instruction", first_model, trial_root)
