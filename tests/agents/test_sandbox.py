@@ -40,6 +40,11 @@ def host_processes_with(token: str) -> list[int]:
     return found
 
 
+def sleep_token() -> str:
+    """Random digits to put in `sleep 1000.TOKEN`: a valid interval (hex would not be) to find in the process table."""
+    return f"{uuid.uuid4().int % 10**12:012d}"
+
+
 async def test_a_trial_cannot_reach_a_host_port_or_resolve_names(tmp_path, trial_root):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -90,7 +95,7 @@ async def test_a_trial_cannot_write_outside_its_workspace(tmp_path, trial_root):
 
 
 async def test_no_process_outlives_its_command_or_the_trial(trial_root):
-    token = uuid.uuid4().hex[:8]
+    token = sleep_token()
     seconds = [f"1000.{token}{n}" for n in range(5)]  # unique command lines to look for in the host's process table
     command = (f"sleep {seconds[0]} & nohup sleep {seconds[1]} >/dev/null 2>&1 & setsid sleep {seconds[2]} & "
                f"(trap '' HUP TERM INT; exec sleep {seconds[3]}) & disown -a; echo started")
