@@ -110,7 +110,8 @@ class CommandResult:
     `processes_left` counts processes of the command still alive after it ended: the pid namespace makes it 0.
     `processes_ended` counts the processes the command left running when it returned (live ones, once helpers
     that end on their own within 0.2 s have ended); the sandbox ended them. None when the command did not return
-    on its own (a limit killed it: `wall_time`, `output_limit`, `disk_limit`) or the sandbox never started.
+    on its own (a limit killed it: `wall_time`, `output_limit`, `disk_limit`), the sandbox never started, or a
+    process of the trial traced (ptrace) the shell that counts and kept it from reporting.
     """
 
     exit_code: int
@@ -130,8 +131,8 @@ class WorkspaceSnapshot:
 
     `changed` lists paths present in both whose kind, content, mode or link target differ; a rename shows as one
     path removed and one added with the same sha256. `processes_left` sums `CommandResult.processes_left`;
-    `processes_ended` sums `CommandResult.processes_ended`, and `left_running_commands` lists, in the order they
-    ran, the commands that left any running.
+    `processes_ended` sums the known `CommandResult.processes_ended`, and `left_running_commands` lists, in the
+    order they ran, the commands that left any running.
     """
 
     files: dict[str, FileState]
