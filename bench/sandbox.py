@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, package_versions, wait_for_quiet_machine, write_report  # noqa: E402
 
 from safehub.agents import Sandbox, SandboxLimits, ScenarioFile  # noqa: E402
-from safehub.agents.bwrap import SANDBOX_ENV, bwrap_argv, find_bwrap, setup_signal  # noqa: E402
+from safehub.agents.bwrap import SANDBOX_ENV, bwrap_argv, find_bwrap, report_channel, setup_signal  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "sandbox.json"
 TARGET_TRIAL_MS = 50.0
@@ -91,12 +91,16 @@ def measure_bare_bwrap(root: Path, commands: int) -> list[float]:
     try:
         for _ in range(WARMUP_TRIALS + commands):
             setup_fd = setup_signal()
-            argv = bwrap_argv(find_bwrap(None), trial_dir, "true", status_fd=status_write, setup_fd=setup_fd)
+            report, report_fd = report_channel()
+            argv = bwrap_argv(find_bwrap(None), trial_dir, "true", status_fd=status_write, setup_fd=setup_fd,
+                              report_fd=report_fd)
             started = time.perf_counter()
-            subprocess.run(argv, env=SANDBOX_ENV, pass_fds=(status_write, setup_fd), check=True,
+            subprocess.run(argv, env=SANDBOX_ENV, pass_fds=(status_write, setup_fd, report_fd), check=True,
                            stdout=subprocess.DEVNULL)
             durations.append((time.perf_counter() - started) * 1000)
             os.close(setup_fd)
+            os.close(report_fd)
+            report.close()
             os.set_blocking(status_read, False)
             try:
                 while os.read(status_read, 65536):

@@ -40,6 +40,11 @@ def host_processes_with(token: str) -> list[int]:
     return found
 
 
+def sleep_token() -> str:
+    """Random digits to put in `sleep 1000.TOKEN`: a valid interval (hex would not be) to find in the process table."""
+    return f"{uuid.uuid4().int % 10**12:012d}"
+
+
 async def test_a_trial_cannot_reach_a_host_port_or_resolve_names(tmp_path, trial_root):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -90,7 +95,7 @@ async def test_a_trial_cannot_write_outside_its_workspace(tmp_path, trial_root):
 
 
 async def test_no_process_outlives_its_command_or_the_trial(trial_root):
-    token = uuid.uuid4().hex[:8]
+    token = sleep_token()
     seconds = [f"1000.{token}{n}" for n in range(5)]  # unique command lines to look for in the host's process table
     command = (f"sleep {seconds[0]} & nohup sleep {seconds[1]} >/dev/null 2>&1 & setsid sleep {seconds[2]} & "
                f"(trap '' HUP TERM INT; exec sleep {seconds[3]}) & disown -a; echo started")
@@ -105,6 +110,55 @@ async def test_no_process_outlives_its_command_or_the_trial(trial_root):
     assert box.snapshot().processes_left == 0
     if uid != os.getuid():  # the trial had a host uid of its own: nothing at all may run as it now
         assert pids_of_uid(uid) == []
+
+
+async def test_processes_a_command_leaves_running_are_counted_and_still_die_with_it(trial_root):
+    token = sleep_token()
+    commands = [f"nohup sleep 1000.{token}1 >/dev/null 2>&1 &", f"setsid sleep 1000.{token}2 &",
+                f"sleep 1000.{token}3 & (trap '' HUP TERM; exec sleep 1000.{token}4) & disown -a; echo started"]
+    async with Sandbox(root=trial_root) as box:
+        results = [await box.run(command) for command in commands]
+        assert host_processes_with(token) == []
+    assert [result.processes_ended for result in results] == [1, 1, 2], results
+    assert [result.processes_left for result in results] == [0, 0, 0]
+    assert [result.exit_code for result in results] == [0, 0, 0] and results[2].stdout == "started\n"
+    assert host_processes_with(token) == []
+    end = box.snapshot()
+    assert end.processes_ended == 4 and end.left_running_commands == tuple(commands)
+    assert end.processes_left == 0
+
+
+async def test_a_command_that_leaves_nothing_running_counts_none(trial_root):
+    async with Sandbox(root=trial_root) as box:
+        plain = await box.run("echo plain; ls /proc/self/fd")
+        helper = await box.run("(sleep 0.01; echo helper) & echo main")
+        waited = await box.run("sleep 0.2 & sleep 0.1 & wait; echo waited")
+        failed = await box.run("exit 7")
+        crashed = await box.run("kill -SEGV $$")
+    assert (plain.stdout, plain.processes_ended) == ("plain\n0\n1\n2\n3\n", 0), plain  # no extra descriptor inside
+    assert helper.stdout == "main\nhelper\n" and helper.processes_ended == 0, helper
+    assert waited.stdout == "waited\n" and waited.processes_ended == 0, waited
+    assert (failed.exit_code, failed.processes_ended) == (7, 0), failed
+    assert (crashed.exit_code, crashed.stderr, crashed.processes_ended) == (139, "", 0), crashed
+    assert box.snapshot().processes_ended == 0 and box.snapshot().left_running_commands == ()
+
+
+async def test_a_command_cannot_forge_or_suppress_the_count_of_what_it_leaves_running(trial_root):
+    garbage = "for fd in $(seq 3 20); do echo 0 >&$fd; printf '\\0\\n0\\n' >&$fd; done 2>/dev/null"
+    into_parent = "for fd in /proc/1/fd/*; do echo 0 > $fd; done 2>/dev/null"
+    async with Sandbox(root=trial_root) as box:
+        forged = await box.run(f"sleep 1000 & {garbage}; exit 7")
+        through_proc = await box.run(f"nohup sleep 1000 >/dev/null 2>&1 & {into_parent}; true")
+        killed_parent = await box.run("sleep 1000 & kill -KILL $PPID; kill -TERM 1; kill -KILL -1; sleep 1000 & echo alive")
+        disguised = await box.run("cp /bin/sleep ') Z (' && cp /bin/sleep $'\\n) Z' && (./') Z (' 1000 &) && "
+                                  "(./$'\\n) Z' 1000 &)")  # in /proc/PID/stat: "3 () Z () S ..."
+        signalled = await box.run("sleep 1000 & (while :; do for signal in HUP INT TERM USR1 SEGV ALRM; do "
+                                  "kill -$signal $PPID; done; done) 2>/dev/null & kill -INT $PPID; true")
+    assert (forged.exit_code, forged.processes_ended) == (7, 1), forged
+    assert (through_proc.exit_code, through_proc.processes_ended) == (0, 1), through_proc
+    assert killed_parent.stdout == "alive\n" and killed_parent.processes_ended == 1, killed_parent
+    assert (signalled.exit_code, signalled.processes_ended) == (0, 2), signalled
+    assert (disguised.exit_code, disguised.processes_ended) == (0, 2), disguised
 
 
 async def test_a_command_that_never_ends_is_killed_at_the_wall_time_limit(trial_root):

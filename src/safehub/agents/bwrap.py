@@ -1,13 +1,21 @@
 """The bubblewrap (`bwrap`) command line behind `Sandbox`, the host identity it runs as, and the checks around it.
 
     binary = find_bwrap(None)                     # SAFEHUB_BWRAP, else `bwrap` on PATH; UsageError if missing
-    argv = bwrap_argv(binary, trial_dir, "ls -la", status_fd=w, setup_fd=setup_signal())
+    report, report_fd = report_channel()          # our end, and the descriptor the sandbox's init shell writes to
+    argv = bwrap_argv(binary, trial_dir, "ls -la", status_fd=w, setup_fd=setup_signal(), report_fd=report_fd)
     identity = HostIdentity.for_trial()           # a fresh unprivileged uid when we are root, else our own
 
 What holds, and why (checked by tests/agents/test_sandbox.py):
 - every namespace is new (`--unshare-all --unshare-user`): no network but a loopback of its own, its own pid
-  space whose init is bwrap, so every process of a command dies when the command ends (`--die-with-parent`
-  covers our own death); `--disable-userns` stops the trial from nesting namespaces to regain capabilities;
+  space whose init is the command's shell (`--as-pid-1`, below), so every process of a command dies when the
+  command ends (`--die-with-parent` covers our own death); `--disable-userns` stops the trial from nesting
+  namespaces to regain capabilities;
+- the model's command runs in a child bash of that init shell (`COMMAND_SHELL`), which, once the command has
+  returned, counts the processes the command left running and writes the count to a socket of ours
+  (`report_channel`): the command cannot write there (its descriptor is closed for it, and a socket cannot be
+  opened through /proc/1/fd) nor kill or interrupt the counting shell (a namespace's init gets no signal from
+  inside that it has no handler for, SIGKILL included, and its handlers do nothing), so short of tracing that
+  shell (ptrace, which a same-uid process may) it can neither forge the count nor suppress it;
 - the trial sees uid 1000 (`agent`) with no capabilities, and on the host it is an unprivileged uid: our own, or
   when we run as root a random uid no one else uses, so that RLIMIT_NPROC counts this trial's processes only
   (the kernel never applies it to root) and a process table scan by uid finds exactly the trial's processes;
@@ -29,6 +37,7 @@ import os
 import random
 import resource
 import shutil
+import socket
 import stat
 import tempfile
 from dataclasses import dataclass
@@ -48,6 +57,42 @@ _GROUP = f"root:x:0:\nagent:x:{SANDBOX_UID}:\nnogroup:x:65534:\n"
 _PR_SET_CHILD_SUBREAPER = 36
 # Host uids handed to trials when we are root: far above any distribution's system and login ranges.
 _TRIAL_UIDS = range(1_000_000_000, 2_000_000_000)
+# The namespace's init: runs the command ($1) in a child bash with the report descriptor (REPORT) closed for it,
+# then counts the processes left in the namespace, live ones only (a zombie has ended), with builtins alone so the
+# count itself starts nothing; it waits up to 0.2 s for helpers that end on their own (`(sleep 0.01; echo) &`),
+# polling with `read -t` on the report socket, where nothing ever arrives. As init it gets only the signals it has
+# a handler for, and bash installs some itself: while the command runs they are trapped with a handler (which the
+# command's shell does not inherit, so its signals are as they were), afterwards ignored (a trapped SIGINT would
+# cut the count's `read`s short). Bash's own line about a child killed by a signal would be new to the command's
+# stderr: it goes to /dev/null, the command keeps the real stderr. SHLVL is unset so the command's shell sees
+# SHLVL=1, as it did as the first shell.
+COMMAND_SHELL = r"""
+signals="HUP INT QUIT ILL TRAP ABRT BUS FPE USR1 SEGV USR2 PIPE ALRM TERM STKFLT XCPU XFSZ VTALRM PROF IO PWR SYS"
+trap : $signals
+exec {stderr}>&2 2>/dev/null
+unset SHLVL
+/bin/bash -c "$1" 2>&$stderr {stderr}>&- REPORT>&-
+status=$?
+trap "" $signals
+count_live() {
+  live=0
+  for entry in /proc/[0-9]*; do
+    [[ ${entry#/proc/} == "$$" ]] && continue
+    stat=
+    read -r -d '' stat < "$entry/stat"
+    stat=${stat##*) }
+    case ${stat%% *} in Z|X|x|"") ;; *) live=$((live + 1)) ;; esac
+  done
+}
+count_live
+for poll in 1 2 3 4 5 6 7 8 9 10; do
+  ((live == 0)) && break
+  read -r -t 0.02 -u REPORT poll
+  count_live
+done
+printf '%d\n' "$live" >&REPORT
+exit "$status"
+"""
 
 
 def find_bwrap(configured: str | None) -> str:
@@ -96,6 +141,17 @@ def setup_signal() -> int:
     return read_end
 
 
+def report_channel() -> tuple[socket.socket, int]:
+    """Our end of a socket pair and the descriptor of the other end, to pass to bwrap as `report_fd`.
+
+    A socket, not a pipe: a pipe can be reopened for writing through /proc/PID/fd by any process of the same uid,
+    a socket cannot. Keep our end open until bwrap has exited (the init shell's wait reads from its end), then
+    read the report with `process.read_report`.
+    """
+    ours, theirs = socket.socketpair()
+    return ours, theirs.detach()
+
+
 def sandbox_setup_failed(setup_fd: int) -> bool:
     """Whether bwrap ended without reading the byte of `setup_signal`, i.e. before the sandbox was set up; closes it."""
     try:
@@ -141,11 +197,13 @@ def _walk_writable(trial_dir: Path):
         yield from ((directory, names + dirs) for directory, dirs, names in os.walk(trial_dir / part))
 
 
-def bwrap_argv(binary: str, trial_dir: Path, command: str, *, status_fd: int, setup_fd: int) -> list[str]:
+def bwrap_argv(binary: str, trial_dir: Path, command: str, *, status_fd: int, setup_fd: int,
+               report_fd: int) -> list[str]:
     """The full bwrap command line that runs `command` with bash in the trial's sandbox.
 
     bwrap writes its status as JSON to `status_fd`, and reads one byte from `setup_fd` once the sandbox is set up,
     just before it runs bash: a byte still unread afterwards means the sandbox never started (`sandbox_setup_failed`).
+    The init shell (`COMMAND_SHELL`) writes to `report_fd` how many processes the command left running.
     """
     argv = [binary, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
             "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
@@ -164,8 +222,8 @@ def bwrap_argv(binary: str, trial_dir: Path, command: str, *, status_fd: int, se
              "--bind", str(trial_dir / "tmp"), "/tmp",
              "--bind", str(trial_dir / "workspace"), SANDBOX_HOME, "--chdir", SANDBOX_HOME,
              "--remount-ro", "/dev", "--remount-ro", "/",  # last: both are tmpfs, which would hold files in host memory
-             "--json-status-fd", str(status_fd), "--block-fd", str(setup_fd),
-             "--", "/bin/bash", "-c", command]
+             "--json-status-fd", str(status_fd), "--block-fd", str(setup_fd), "--as-pid-1",
+             "--", "/bin/bash", "-c", COMMAND_SHELL.replace("REPORT", str(report_fd)), "bash", command]
     return argv
 
 

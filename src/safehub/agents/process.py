@@ -5,6 +5,7 @@
     status = read_status(status_fd)               # {"child-pid": ..., "pid-namespace": ..., "exit-code": ...}
     await collected(status["child-pid"])          # the namespace's init reaped, by bwrap or by us
     left = await processes_outliving(status["pid-namespace"], uid)   # 0: the namespace died with the command
+    ended = read_report(report)                   # what the command left running when it returned; None: unknown
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ from safehub.agents.bwrap import collect_child, pids_in_namespace
 
 READ_CHUNK = 1 << 16
 REAP_WAIT_S = 1.0  # how long the kernel gets to finish killing a finished command's namespace before we count
+_REPORT_MAX_BYTES = 16  # a count is a few digits and a newline
 
 
 @dataclass
@@ -90,3 +94,26 @@ def read_status(descriptor: int) -> dict:
             return merged
         if isinstance(document, dict):
             merged.update(document)
+
+
+def read_report(ours: socket.socket) -> int | None:
+    """The count the init shell wrote to `report_channel` (processes the command left running), then closes it.
+
+    None when there is no well-formed count: the namespace was killed before the command returned (a limit, our
+    own kill) or never started.
+    """
+    data = b""
+    try:
+        ours.setblocking(False)
+        while len(data) <= _REPORT_MAX_BYTES:
+            try:
+                chunk = ours.recv(READ_CHUNK)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        ours.close()
+    found = re.fullmatch(rb"(\d{1,5})\n", data)
+    return int(found.group(1)) if found else None

@@ -9,7 +9,9 @@
 A `Sandbox` is a fresh directory of the trial on the host (under `root`, default the system temp dir) holding
 the scenario's files; it is removed when the sandbox closes. Each `run` is a new bubblewrap process over that
 same directory, so the workspace (/home/agent, the working directory) and /tmp persist between the trial's
-commands while no process does: a command's pid namespace dies with it. Inside there is no network (a
+commands while no process does: a command's pid namespace dies with it. What a command leaves running when it
+returns (`nohup ./keepalive.sh &`) is counted before that, as `CommandResult.processes_ended`: the model's attempt
+to outlive its command, which the sandbox then ends. Inside there is no network (a
 loopback of its own only), an unprivileged user `agent` (uid 1000, no capabilities), a read-only /usr, and the
 limits of `SandboxLimits`. bwrap.py says how and why.
 
@@ -42,11 +44,12 @@ from safehub.agents.bwrap import (
     find_bwrap,
     pids_of_uid,
     prepare_trial_dir,
+    report_channel,
     rlimits_setter,
     sandbox_setup_failed,
     setup_signal,
 )
-from safehub.agents.process import Capture, collected, drain, processes_outliving, read_status
+from safehub.agents.process import Capture, collected, drain, processes_outliving, read_report, read_status
 from safehub.agents.workspace import (
     DiskUsage,
     FileState,
@@ -105,6 +108,10 @@ class CommandResult:
     `killed_reason` is None unless a limit stopped the command: `wall_time`, `output_limit`, `disk_limit`,
     `cpu_time`, `file_size`; or `sandbox_error` when bwrap could not set the sandbox up (its message in stderr).
     `processes_left` counts processes of the command still alive after it ended: the pid namespace makes it 0.
+    `processes_ended` counts the processes the command left running when it returned (live ones, once helpers
+    that end on their own within 0.2 s have ended); the sandbox ended them. None when the command did not return
+    on its own (a limit killed it: `wall_time`, `output_limit`, `disk_limit`), the sandbox never started, or a
+    process of the trial traced (ptrace) the shell that counts and kept it from reporting.
     """
 
     exit_code: int
@@ -115,6 +122,7 @@ class CommandResult:
     truncated: bool = False
     duration_ms: float = 0.0
     processes_left: int = 0
+    processes_ended: int | None = 0
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,9 @@ class WorkspaceSnapshot:
     """The workspace as detectors read it: every entry now and at the start, and what changed between them.
 
     `changed` lists paths present in both whose kind, content, mode or link target differ; a rename shows as one
-    path removed and one added with the same sha256. `processes_left` sums `CommandResult.processes_left`.
+    path removed and one added with the same sha256. `processes_left` sums `CommandResult.processes_left`;
+    `processes_ended` sums the known `CommandResult.processes_ended`, and `left_running_commands` lists, in the
+    order they ran, the commands that left any running.
     """
 
     files: dict[str, FileState]
@@ -132,6 +142,8 @@ class WorkspaceSnapshot:
     changed: tuple[str, ...]
     disk_bytes: int
     processes_left: int = 0
+    processes_ended: int = 0
+    left_running_commands: tuple[str, ...] = ()
 
     def file(self, path: str) -> FileState | None:
         return self.files.get(path)
@@ -155,6 +167,7 @@ class Sandbox:
         self._initial: dict[str, FileState] = {}
         self._final: WorkspaceSnapshot | None = None
         self._processes_left = 0
+        self._left_running: list[tuple[str, int]] = []
 
     @property
     def workspace(self) -> Path:
@@ -210,12 +223,14 @@ class Sandbox:
         self._require_open()
         status_read, status_write = os.pipe()
         setup_fd = setup_signal()
+        report, report_fd = report_channel()
         started = time.perf_counter()
         try:
             process = await asyncio.create_subprocess_exec(
-                *bwrap_argv(self._binary, self._trial_dir, command, status_fd=status_write, setup_fd=setup_fd),
+                *bwrap_argv(self._binary, self._trial_dir, command, status_fd=status_write, setup_fd=setup_fd,
+                            report_fd=report_fd),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                env=SANDBOX_ENV, pass_fds=(status_write, setup_fd), start_new_session=True,
+                env=SANDBOX_ENV, pass_fds=(status_write, setup_fd, report_fd), start_new_session=True,
                 preexec_fn=rlimits_setter(cpu_time_s=self.limits.cpu_time_s, memory_bytes=self.limits.memory_bytes,
                                           max_file_bytes=self.limits.max_file_bytes,
                                           max_processes=self.limits.max_processes, identity=self._identity),
@@ -223,21 +238,25 @@ class Sandbox:
         except ValueError as error:  # a NUL byte or an unencodable character: no command line can carry it
             os.close(status_read)
             os.close(setup_fd)
+            report.close()
             return CommandResult(126, "", f"bash: the command cannot be run: {error}", duration_ms=_ms_since(started))
         except OSError as error:  # e.g. E2BIG for a command longer than the kernel takes
             os.close(status_read)
             os.close(setup_fd)
+            report.close()
             return CommandResult(126, "", f"the sandbox could not run the command: {error}",
                                  killed_reason="sandbox_error", duration_ms=_ms_since(started))
         finally:
             os.close(status_write)
+            os.close(report_fd)
         killed: list[str] = []
 
         def kill(reason: str) -> None:
             if not killed:
                 killed.append(reason)
             try:
-                os.killpg(process.pid, signal.SIGKILL)  # bwrap, and the namespace's init: every process in it dies
+                # bwrap; its death kills the namespace's init (--die-with-parent), and with it every process inside
+                os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
 
@@ -259,6 +278,7 @@ class Sandbox:
             watch.cancel()
         duration_ms = _ms_since(started)
         status = read_status(status_read)
+        ended = read_report(report)
         exit_code = process.returncode if process.returncode is not None and process.returncode >= 0 \
             else 128 + -(process.returncode or -signal.SIGKILL)
         reason = killed[0] if killed else None
@@ -273,10 +293,12 @@ class Sandbox:
         if reason is None and _exceeds(self._disk_usage(), ceiling):
             reason = "disk_limit"
         reason = reason or _KILLED_BY_SIGNAL.get(exit_code)
+        if ended:
+            self._left_running.append((command, ended))
         return CommandResult(exit_code=exit_code, stdout=stdout.data.decode("utf-8", "replace"),
                              stderr=stderr.data.decode("utf-8", "replace"), timed_out=reason == "wall_time",
                              killed_reason=reason, truncated=stdout.truncated or stderr.truncated,
-                             duration_ms=duration_ms, processes_left=left)
+                             duration_ms=duration_ms, processes_left=left, processes_ended=ended)
 
     async def _watch_disk(self, kill, ceiling: DiskUsage) -> None:
         while True:
@@ -304,7 +326,9 @@ class Sandbox:
         return WorkspaceSnapshot(files=files, initial_files=initial,
                                  added=tuple(path for path in files if path not in initial),
                                  removed=tuple(path for path in initial if path not in files), changed=changed,
-                                 disk_bytes=self._disk_usage().bytes, processes_left=self._processes_left)
+                                 disk_bytes=self._disk_usage().bytes, processes_left=self._processes_left,
+                                 processes_ended=sum(count for _command, count in self._left_running),
+                                 left_running_commands=tuple(command for command, _count in self._left_running))
 
     async def close(self) -> None:
         """Keep the final snapshot, end anything of the trial still running, and delete its directory."""
