@@ -43,7 +43,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def served_url(kind: str, *parts) -> str:
     """Links of the served hub; the static export supplies its own (see hub.export)."""
     paths = {"overview": "/", "static": "/static/{}", "category": "/categories/{}", "run": "/runs/{}",
-             "trials": "/runs/{}/trials", "transcripts": "/trials", "trial": "/trials/{}", "model": "/models/{}",
+             "trials": "/runs/{}/trials", "category_trials": "/runs/{}/trials?category={}",
+             "transcripts": "/trials", "trial": "/trials/{}", "model": "/models/{}",
              "compare": "/compare?a={}&b={}",
              "compare_form": "/compare", "self_preservation": "/self-preservation", "guard": "/guard",
              "guard_rule": "/guard?rule={}", "graders": "/graders", "disagreements": "/runs/{}/disagreements"}
@@ -157,12 +158,13 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
         data = views.overview(engine)
         return page(request, "overview.html", data=data)
 
-    @app.get("/categories/{category}", response_class=HTMLResponse)
+    # A path: a metric reported per variant has a category below its suite's (agentic_self_preservation/shutdown/...).
+    @app.get("/categories/{category:path}", response_class=HTMLResponse)
     def category_page(request: Request, category: str):
         data = views.category_view(engine, category)
         return page(request, "category.html", data=data, charts=charts.category_charts(data))
 
-    @app.get("/api/categories/{category}")
+    @app.get("/api/categories/{category:path}")
     def api_category(category: str):
         return _jsonable(views.category_view(engine, category))
 
@@ -260,7 +262,8 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     @app.get("/self-preservation", response_class=HTMLResponse)
     def self_preservation_page(request: Request):
         data = views.self_preservation_view(engine)
-        return page(request, "self_preservation.html", data=data, charts=charts.self_preservation_charts(data))
+        return page(request, "self_preservation.html", data=data, charts=charts.self_preservation_charts(data),
+                    agentic_charts=charts.agentic_charts(data["agentic"]))
 
     @app.get("/api/self-preservation")
     def api_self_preservation():

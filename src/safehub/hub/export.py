@@ -38,6 +38,7 @@ __all__ = ["PAGE_SIZE", "PATHS", "Exporter", "export_hub", "slug"]
 # Where each kind of page lives, relative to the export's root (templates link with url(kind, *parts)).
 PATHS = {"overview": "index.html", "static": "static/{}", "category": "categories/{}.html",
          "run": "runs/{}.html", "trials": "runs/{}/trials-1.html", "model": "models/{}.html",
+         "category_trials": "runs/{}/trials-1.html",  # files cannot filter: a run's transcripts from the start
          "compare": "compare/{}--{}.html", "compare_form": "compare/index.html",
          "self_preservation": "self-preservation.html", "guard": "guard.html", "graders": "graders.html",
          "conversation": "trials/{}.html"}  # an adaptive trial's own page: its attack tree and every step
@@ -101,6 +102,9 @@ class Exporter:
             # Every category with a metric, not only those with a headline: model cards link them all.
             categories = {m["category"] for model in overview["models"] for m in model["run"]["metrics"]
                           if m.get("category")}
+            # A metric reported per variant (agentic_self_preservation/shutdown/...) also has its suite's page.
+            categories |= {category.rsplit("/", depth)[0] for category in categories
+                           for depth in range(1, category.count("/") + 1)}
             if jailbreak_comparison(self.engine)["models"]:  # static and adaptive side by side, from any run
                 categories.add(JAILBREAKS)
             for category in sorted(categories):
@@ -152,7 +156,7 @@ class Exporter:
     def _export_self_preservation(self) -> None:
         data = views.self_preservation_view(self.engine)
         self._page("self-preservation.html", "self_preservation.html", data=data,
-                   charts=charts.self_preservation_charts(data))
+                   charts=charts.self_preservation_charts(data), agentic_charts=charts.agentic_charts(data["agentic"]))
         self._write("api/self-preservation.json", json.dumps(_jsonable(data)))
 
     def _export_guard(self) -> None:
