@@ -26,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 
 from safehub.errors import UsageError
 from safehub.hub import charts, guard_view, views
+from safehub.hub.agent_transcript import agent_transcript
 from safehub.hub.attack_tree import attack_tree
 from safehub.hub.disagreements import disagreements_view
 from safehub.hub.graders_view import agreement_interval, graders_view
@@ -204,8 +205,9 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     @app.get("/trials/{trial_id}", response_class=HTMLResponse)
     def trial_page(request: Request, trial_id: int):
         trial = views.trial_detail(engine, trial_id)
-        return page(request, "trial.html", trial=trial, needs_token=not is_loopback,
-                    tree=attack_tree(trial["nodes"]) if trial["nodes"] else None)
+        transcript = agent_transcript(trial)  # an agentic trial's steps; an adaptive one's are drawn as a tree
+        return page(request, "trial.html", trial=trial, needs_token=not is_loopback, transcript=transcript,
+                    tree=attack_tree(trial["nodes"]) if trial["nodes"] and transcript is None else None)
 
     @app.post("/trials/{trial_id}/override")
     def override(trial_id: int, verdict: str = Form(...), by: str = Form(...), reason: str = Form(...),
