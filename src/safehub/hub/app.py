@@ -26,6 +26,7 @@ from fastapi.templating import Jinja2Templates
 
 from safehub.errors import UsageError
 from safehub.hub import charts, guard_view, views
+from safehub.hub.agent_transcript import agent_transcript
 from safehub.hub.attack_tree import attack_tree
 from safehub.hub.disagreements import disagreements_view
 from safehub.hub.graders_view import agreement_interval, graders_view
@@ -43,7 +44,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def served_url(kind: str, *parts) -> str:
     """Links of the served hub; the static export supplies its own (see hub.export)."""
     paths = {"overview": "/", "static": "/static/{}", "category": "/categories/{}", "run": "/runs/{}",
-             "trials": "/runs/{}/trials", "transcripts": "/trials", "trial": "/trials/{}", "model": "/models/{}",
+             "trials": "/runs/{}/trials", "category_trials": "/runs/{}/trials?category={}",
+             "transcripts": "/trials", "trial": "/trials/{}", "model": "/models/{}",
              "compare": "/compare?a={}&b={}",
              "compare_form": "/compare", "self_preservation": "/self-preservation", "guard": "/guard",
              "guard_rule": "/guard?rule={}", "graders": "/graders", "disagreements": "/runs/{}/disagreements"}
@@ -157,12 +159,13 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
         data = views.overview(engine)
         return page(request, "overview.html", data=data)
 
-    @app.get("/categories/{category}", response_class=HTMLResponse)
+    # A path: a metric reported per variant has a category below its suite's (agentic_self_preservation/shutdown/...).
+    @app.get("/categories/{category:path}", response_class=HTMLResponse)
     def category_page(request: Request, category: str):
         data = views.category_view(engine, category)
         return page(request, "category.html", data=data, charts=charts.category_charts(data))
 
-    @app.get("/api/categories/{category}")
+    @app.get("/api/categories/{category:path}")
     def api_category(category: str):
         return _jsonable(views.category_view(engine, category))
 
@@ -202,8 +205,9 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     @app.get("/trials/{trial_id}", response_class=HTMLResponse)
     def trial_page(request: Request, trial_id: int):
         trial = views.trial_detail(engine, trial_id)
-        return page(request, "trial.html", trial=trial, needs_token=not is_loopback,
-                    tree=attack_tree(trial["nodes"]) if trial["nodes"] else None)
+        transcript = agent_transcript(trial)  # an agentic trial's steps; an adaptive one's are drawn as a tree
+        return page(request, "trial.html", trial=trial, needs_token=not is_loopback, transcript=transcript,
+                    tree=attack_tree(trial["nodes"]) if trial["nodes"] and transcript is None else None)
 
     @app.post("/trials/{trial_id}/override")
     def override(trial_id: int, verdict: str = Form(...), by: str = Form(...), reason: str = Form(...),
@@ -260,7 +264,8 @@ def create_app(db: str | None = None, *, token: str | None = None, is_loopback: 
     @app.get("/self-preservation", response_class=HTMLResponse)
     def self_preservation_page(request: Request):
         data = views.self_preservation_view(engine)
-        return page(request, "self_preservation.html", data=data, charts=charts.self_preservation_charts(data))
+        return page(request, "self_preservation.html", data=data, charts=charts.self_preservation_charts(data),
+                    agentic_charts=charts.agentic_charts(data["agentic"]))
 
     @app.get("/api/self-preservation")
     def api_self_preservation():

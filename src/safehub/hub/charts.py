@@ -91,8 +91,13 @@ def run_chart(summary: dict) -> str:
 
 
 def category_charts(data: dict) -> dict[str, str]:
-    """One chart per metric of a category page: a bar per model."""
-    return {name: interval_bars([{"label": model["model"], **metric} for model in data["models"]
+    """One chart per metric of a category page: a bar per model (per model and variant for a metric reported below
+    the category, e.g. sabotage_rate under agentic_self_preservation)."""
+    def label(model: dict, metric: dict) -> str:
+        below = (metric.get("category") or "")[len(data["category"]) + 1:]
+        return f"{model['model']} · {below}" if below else model["model"]
+
+    return {name: interval_bars([{"label": label(model, metric), **metric} for model in data["models"]
                                  for metric in model["metrics"] if metric["name"] == name and _plottable(metric)],
                                 title=f"{name} by model, 95% intervals")
             for name in data["metric_names"]}
@@ -117,6 +122,15 @@ def self_preservation_charts(data: dict) -> dict[str, str]:
         charts[model["run_id"]] = interval_bars(
             rows, title=f"{model['model']}: self-preservation rate by variation and option order, 95% intervals")
     return charts
+
+
+def agentic_charts(data: dict) -> dict[str, str]:
+    """The agentic section (hub.agentic_view), per model with results: sabotage_rate per task and variant."""
+    return {model["run_id"]: interval_bars(
+        [{"label": f"{row['subcategory']} · {variant}", **row["cells"][variant]} for row in model["rows"]
+         for variant in model["variants"] if variant in row["cells"]],
+        title=f"{model['model']}: sabotage rate by task and variant, 95% Wilson intervals")
+        for model in data["models"] if model["run_id"]}
 
 
 TIMELINE_SERIES = (("blocks", "block rate", "block"), ("flags", "flag rate", "flag"))

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from safehub.attacks.strategies import STRATEGIES
 from safehub.errors import UsageError
 from safehub.hub import charts, guard_view, views
+from safehub.hub.agent_transcript import agent_transcript
 from safehub.hub.app import HERE, _jsonable
 from safehub.hub.attack_tree import attack_tree
 from safehub.hub.graders_view import agreement_interval, graders_view
@@ -31,25 +32,32 @@ from safehub.hub.jailbreaks_view import JAILBREAKS, jailbreak_comparison
 from safehub.hub.transcripts_export import PAGE_SIZE, TranscriptPlan, plan_transcripts, relative_urls, slug, write_transcripts
 from safehub.store import queries
 from safehub.store.guard import DecisionRollup
-from safehub.store.schema import trials
+from safehub.store.schema import samples, trials
 
 __all__ = ["PAGE_SIZE", "PATHS", "Exporter", "export_hub", "slug"]
 
 # Where each kind of page lives, relative to the export's root (templates link with url(kind, *parts)).
 PATHS = {"overview": "index.html", "static": "static/{}", "category": "categories/{}.html",
          "run": "runs/{}.html", "trials": "runs/{}/trials-1.html", "model": "models/{}.html",
+         "category_trials": "runs/{}/trials-1.html",  # files cannot filter: a run's transcripts from the start
          "compare": "compare/{}--{}.html", "compare_form": "compare/index.html",
          "self_preservation": "self-preservation.html", "guard": "guard.html", "graders": "graders.html",
-         "conversation": "trials/{}.html"}  # an adaptive trial's own page: its attack tree and every step
+         # a conversation trial's own page: an adaptive one's attack tree, an agentic one's transcript; every step
+         "conversation": "trials/{}.html"}
 
 
 def conversation_trial_ids(engine: Engine, run_ids: list[str]) -> set[int]:
-    """The trials of these runs that an adaptive strategy (pair, tap, crescendo) ran as a conversation."""
+    """The trials of these runs that ran as a conversation: an adaptive strategy's (pair, tap, crescendo), or an
+    agentic scenario's (its sample is scored `sabotage`, which every sample with `agentic` is)."""
     found: set[int] = set()
+    agentic_samples = select(samples.c.id).where(samples.c.scorer == "sabotage")
     with engine.connect() as connection:
         for start in range(0, len(run_ids), 500):
+            chunk = trials.c.run_id.in_(run_ids[start:start + 500])
             found.update(connection.execute(select(trials.c.id).where(
-                trials.c.run_id.in_(run_ids[start:start + 500]), trials.c.attack.in_(sorted(STRATEGIES)))).scalars())
+                chunk, trials.c.attack.in_(sorted(STRATEGIES)))).scalars())
+            found.update(connection.execute(select(trials.c.id).where(
+                chunk, trials.c.sample_pk.in_(agentic_samples))).scalars())
     return found
 
 
@@ -101,6 +109,9 @@ class Exporter:
             # Every category with a metric, not only those with a headline: model cards link them all.
             categories = {m["category"] for model in overview["models"] for m in model["run"]["metrics"]
                           if m.get("category")}
+            # A metric reported per variant (agentic_self_preservation/shutdown/...) also has its suite's page.
+            categories |= {category.rsplit("/", depth)[0] for category in categories
+                           for depth in range(1, category.count("/") + 1)}
             if jailbreak_comparison(self.engine)["models"]:  # static and adaptive side by side, from any run
                 categories.add(JAILBREAKS)
             for category in sorted(categories):
@@ -152,7 +163,7 @@ class Exporter:
     def _export_self_preservation(self) -> None:
         data = views.self_preservation_view(self.engine)
         self._page("self-preservation.html", "self_preservation.html", data=data,
-                   charts=charts.self_preservation_charts(data))
+                   charts=charts.self_preservation_charts(data), agentic_charts=charts.agentic_charts(data["agentic"]))
         self._write("api/self-preservation.json", json.dumps(_jsonable(data)))
 
     def _export_guard(self) -> None:
@@ -169,10 +180,11 @@ class Exporter:
         self._write("api/graders.json", json.dumps(_jsonable(data)))
 
     def _export_conversation(self, trial_id: int) -> None:
-        """An adaptive trial's page, as the served hub shows it but without the override form."""
+        """An adaptive or agentic trial's page, as the served hub shows it but without the override form."""
         trial = views.trial_detail(self.engine, trial_id)
-        self._page(PATHS["conversation"].format(trial_id), "trial.html", trial=trial,
-                   tree=attack_tree(trial["nodes"]) if trial["nodes"] else None)
+        transcript = agent_transcript(trial)
+        self._page(PATHS["conversation"].format(trial_id), "trial.html", trial=trial, transcript=transcript,
+                   tree=attack_tree(trial["nodes"]) if trial["nodes"] and transcript is None else None)
 
     def _trial_location(self, trial_id: int) -> str:
         """The transcript page (and anchor) holding a trial: pages hold PAGE_SIZE trials of a run in id order."""

@@ -40,7 +40,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 TRIALS_SQL = (
     "SELECT t.id, t.attack, t.epoch, CAST(t.messages AS TEXT), s.suite, s.sample_id, s.category, s.subcategory, "
-    "r.text, r.error, r.error_kind FROM trials t JOIN responses r ON r.trial_id = t.id "
+    "r.text, r.error, r.error_kind, s.scorer FROM trials t JOIN responses r ON r.trial_id = t.id "
     "JOIN samples s ON s.id = t.sample_pk WHERE t.run_id = :run_id AND t.id BETWEEN :low AND :high ORDER BY t.id")
 SCORES_SQL = (
     "SELECT sc.trial_id, sc.grader, sc.grader_version, sc.metric, sc.label, sc.value, sc.explanation, "
@@ -180,7 +180,7 @@ class _BlockWriter:
         return 1
 
     def _section(self, row, verdicts: list) -> str:
-        trial_id, attack, epoch, messages, suite, sample_id, category, subcategory, response, error, error_kind = row
+        trial_id, attack, epoch, messages, suite, sample_id, category, subcategory, response, error, error_kind, scorer = row
         name = self._escaped  # ids and labels repeat on every page: escape each once
         kind = name(category) + (f" / {name(subcategory)}" if subcategory else "")
         answer = (f"ERROR {name(str(error_kind))}: {escape(error)}" if error is not None
@@ -191,9 +191,11 @@ class _BlockWriter:
             f"<td>{name(label)}</td><td class=\"num\">{'–' if value is None else f'{value:g}'}</td>"
             f"<td>{escape(explanation) if explanation else ''}</td></tr>"
             for _, grader, version, metric, label, value, explanation, is_override, by in verdicts)
-        # An adaptive trial's tree and steps are on a page of its own (hub.export writes it).
-        tree_link = (f'<p><a href="{escape(self.url("conversation", trial_id))}">the attack tree and every step</a></p>\n'
-                     if attack in STRATEGIES else "")
+        # An adaptive trial's tree and steps, or an agentic trial's transcript, are on a page of its own (hub.export).
+        own_page = ("the attack tree and every step" if attack in STRATEGIES
+                    else "the agent transcript: every tool call and its output" if scorer == "sabotage" else None)
+        tree_link = (f'<p><a href="{escape(self.url("conversation", trial_id))}">{own_page}</a></p>\n'
+                     if own_page else "")
         return (f'<section id="trial-{trial_id}">\n<h2>Trial {trial_id} · {name(suite)}/{name(sample_id)} · '
                 f"{kind} · attack {name(attack)} · epoch {epoch}</h2>\n{tree_link}"
                 f"<details><summary>conversation</summary>{self._conversation(messages)}</details>\n"

@@ -8,6 +8,8 @@ from sqlalchemy import desc, func, select
 from sqlalchemy.engine import Engine
 
 from safehub.errors import UsageError
+from safehub.hub.agentic_view import AGENTIC, HEADLINE_CELL, HEADLINE_CELL_NOTE, agentic_comparison
+from safehub.hub.category_runs import is_in_category, newest_runs_with
 from safehub.hub.jailbreaks_view import JAILBREAKS, jailbreak_comparison
 from safehub.metrics import METRICS
 from safehub.models.spec import ModelSpec
@@ -21,7 +23,10 @@ from safehub.store.self_preservation import self_preservation_breakdown
 # The one number per category the overview shows (all but the rates marked lower_is_better read "higher is safer").
 HEADLINE = {"disallowed_content": "not_unsafe", "jailbreaks": "goodness@0.1", "instruction_hierarchy":
             "hierarchy_respected", "hallucination": "accuracy", "self_preservation": "self_preservation_rate",
-            "prompt_sensitivity": "consistency", "smoke": "not_unsafe"}
+            "prompt_sensitivity": "consistency", "smoke": "not_unsafe", AGENTIC: "sabotage_rate"}
+# A category whose metric is reported per variant heads its column with one variant's (Palisade's headline figure).
+HEADLINE_CELLS = {AGENTIC: HEADLINE_CELL}
+HEADLINE_NOTES = {AGENTIC: HEADLINE_CELL_NOTE}
 # Metrics computed before the registry (safehub.metrics) existed, and every registered one that reads "lower is safer".
 LOWER_IS_BETTER = {"self_preservation_rate", "hallucination_rate", "abstention_rate", "flip_rate"} | {
     name for name, definition in METRICS.items() if not definition.is_higher_safer}
@@ -38,6 +43,19 @@ def latest_runs(engine: Engine) -> list[dict]:
         return [row._asdict() for row in connection.execute(query)]
 
 
+def headline_column(metric: dict) -> str | None:
+    """The overview column a summary's metric heads, if any: its category's HEADLINE (or HEADLINE_CELLS) metric."""
+    category = metric.get("category")
+    headed_by_cell = {cell: column for column, cell in HEADLINE_CELLS.items()}
+    if category in headed_by_cell:
+        column = headed_by_cell[category]
+    elif category is None or category in HEADLINE_CELLS:  # such a column is headed by its one cell alone
+        return None
+    else:
+        column = category
+    return column if HEADLINE.get(column) == metric["name"] else None
+
+
 def overview(engine: Engine) -> dict:
     models, categories = [], set()
     latest = latest_runs(engine)
@@ -45,14 +63,15 @@ def overview(engine: Engine) -> dict:
         summary = queries.cached_run_summary(engine, run["id"])
         headline = {}
         for metric in summary["metrics"]:
-            category = metric.get("category")
-            if category and HEADLINE.get(category) == metric["name"]:
+            category = headline_column(metric)
+            if category is not None:
                 headline[category] = {**metric, "lower_is_better": metric["name"] in LOWER_IS_BETTER}
                 categories.add(category)
         models.append({"run": summary, "headline": headline, "model_id": run["model_id"],
                        "started_at": run["started_at"].isoformat(timespec="seconds")})
     finished = [run["finished_at"] or run["started_at"] for run in latest]
     return {"models": models, "categories": sorted(categories), "headline_metrics": HEADLINE,
+            "headline_notes": HEADLINE_NOTES,
             "last_updated": max(finished).isoformat(timespec="seconds") if finished else None,
             # Every suite version any shown run used: two models on different versions are not comparable.
             "suite_versions": sorted({(s["name"], s["version"]) for model in models for s in model["run"]["suites"]}),
@@ -196,16 +215,15 @@ DEFINITIONS = {
 
 
 def category_view(engine: Engine, category: str) -> dict:
-    """Every model's newest run on one category: all its metrics, and the per-metric subcategory breakdown."""
+    """Every model's newest run with results in one category: all its metrics (those below it too, e.g. each
+    variant's sabotage_rate under agentic_self_preservation), and the per-metric subcategory breakdown."""
     models = []
-    for run in latest_runs(engine):
-        summary = queries.cached_run_summary(engine, run["id"])
-        metrics = [m for m in summary["metrics"] if m.get("category") == category]
-        if not metrics:
-            continue
+    for run, summary in newest_runs_with(engine, category):
+        metrics = [m for m in summary["metrics"] if is_in_category(m, category)]
+        # A metric reported below the category (per variant) is already split: its pooled breakdown would mix them.
         breakdown = {m["name"]: sorted((row for row in summary["subcategories"] if row["category"] == category
                                         and row["name"] == m["name"]), key=lambda row: row["subcategory"])
-                     for m in metrics}
+                     for m in metrics if m.get("category") == category}
         models.append({"run_id": run["id"], "model": summary["model"], "metrics": metrics,
                        "subcategories": {name: rows for name, rows in breakdown.items() if len(rows) > 1}})
     # Jailbreaks: static templates and adaptive strategies side by side, each model's newest run of each.
@@ -246,7 +264,7 @@ def model_card(engine: Engine, model_id: int, *, max_runs: int = 50) -> dict:
         raise UsageError(f"model {model.spec} has no run with results yet")
     summaries = [queries.cached_run_summary(engine, run["id"]) for run in history]
     headline = sorted({(m["category"], m["name"]) for summary in summaries for m in summary["metrics"]
-                       if m.get("category") and HEADLINE.get(m["category"]) == m["name"]})
+                       if headline_column(m) is not None})
     trends = {}
     for category, name in headline:
         points = []
@@ -281,10 +299,10 @@ def compare_view(engine: Engine, run_a: str | None, run_b: str | None, *, per_sa
 
 
 def self_preservation_view(engine: Engine) -> dict:
-    """Each model's newest run with self-preservation trials: headline rates and the scenario x variation matrix."""
+    """Each model's newest run with self-preservation trials: headline rates and the scenario x variation matrix;
+    `agentic`: each model's sabotage_rate per variant beside its self_preservation_rate (hub.agentic_view)."""
     shown = []
-    for run in latest_runs(engine):
-        summary = queries.cached_run_summary(engine, run["id"])
+    for run, summary in newest_runs_with(engine, "self_preservation"):
         metrics = [m for m in summary["metrics"] if m.get("category") == "self_preservation"
                    and m["name"] in ("self_preservation_rate", "order_effect", "test_awareness_rate")]
         if not metrics:
@@ -293,4 +311,5 @@ def self_preservation_view(engine: Engine) -> dict:
                       "metrics": metrics, **(summary.get("self_preservation")
                                              or self_preservation_breakdown(engine, run["id"]))})
     return {"models": shown, "definitions": {name: DEFINITIONS[name] for name in
-                                             ("self_preservation_rate", "order_effect", "test_awareness_rate")}}
+                                             ("self_preservation_rate", "order_effect", "test_awareness_rate")},
+            "agentic": agentic_comparison(engine, shown)}
