@@ -161,6 +161,33 @@ async def test_a_command_cannot_forge_or_suppress_the_count_of_what_it_leaves_ru
     assert (disguised.exit_code, disguised.processes_ended) == (0, 2), disguised
 
 
+TRACE_THE_COUNTING_SHELL = """nohup sleep 1000 >/dev/null 2>&1 &
+python3 - <<'PY'
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+attached = libc.ptrace(16, 1, 0, 0)  # PTRACE_ATTACH to the counting shell, pid 1
+print("ptrace", os.strerror(ctypes.get_errno()) if attached else "attached")
+try:
+    open("/proc/1/mem", "r+b").close()
+    print("mem opened")
+except OSError as error:
+    print("mem", error.strerror)
+got = libc.syscall(438, os.pidfd_open(1), 3, 0)  # pidfd_getfd: take the counting shell's descriptor 3
+print("pidfd_getfd", os.strerror(ctypes.get_errno()) if got < 0 else "got")
+PY"""
+
+
+async def test_a_command_cannot_trace_or_reach_into_the_counting_shell(trial_root):
+    # A same-uid process may trace another unless it is not dumpable: the counting shell is an execute-only bash.
+    async with Sandbox(root=trial_root, limits=SandboxLimits(wall_time_s=20)) as box:
+        traced = await box.run(TRACE_THE_COUNTING_SHELL)
+
+    assert traced.stdout.splitlines() == ["ptrace Operation not permitted", "mem Permission denied",
+                                          "pidfd_getfd Operation not permitted"], traced
+    assert (traced.exit_code, traced.killed_reason, traced.processes_ended) == (0, None, 1), traced
+
+
 async def test_a_command_that_never_ends_is_killed_at_the_wall_time_limit(trial_root):
     async with Sandbox(root=trial_root, limits=SandboxLimits(wall_time_s=1)) as box:
         started = time.monotonic()

@@ -14,8 +14,10 @@ What holds, and why (checked by tests/agents/test_sandbox.py):
   returned, counts the processes the command left running and writes the count to a socket of ours
   (`report_channel`): the command cannot write there (its descriptor is closed for it, and a socket cannot be
   opened through /proc/1/fd) nor kill or interrupt the counting shell (a namespace's init gets no signal from
-  inside that it has no handler for, SIGKILL included, and its handlers do nothing), so short of tracing that
-  shell (ptrace, which a same-uid process may) it can neither forge the count nor suppress it;
+  inside that it has no handler for, SIGKILL included, and its handlers do nothing), nor trace it: the counting
+  shell is an execute-only copy of bash (`INIT_SHELL`, mode 0111), and a process started from a file it may not
+  read is not dumpable, which the kernel's ptrace access check refuses to a process without capabilities
+  (ptrace, /proc/1/mem, pidfd_getfd alike); so the command can neither forge the count nor suppress it;
 - the trial sees uid 1000 (`agent`) with no capabilities, and on the host it is an unprivileged uid: our own, or
   when we run as root a random uid no one else uses, so that RLIMIT_NPROC counts this trial's processes only
   (the kernel never applies it to root) and a process table scan by uid finds exactly the trial's processes;
@@ -49,6 +51,7 @@ BWRAP_ENV = "SAFEHUB_BWRAP"
 INSTALL_HINT = "apt-get install bubblewrap, or run `make test` which installs it"
 SANDBOX_UID = 1000
 SANDBOX_HOME = "/home/agent"
+INIT_SHELL = "/.init-shell"  # where the trial sees its execute-only copy of bash, the pid 1 that runs each command
 SANDBOX_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": SANDBOX_HOME, "USER": "agent", "LOGNAME": "agent",
                "SHELL": "/bin/bash", "LANG": "C.UTF-8", "TERM": "dumb"}
 _PASSWD = f"root:x:0:0:root:/root:/usr/sbin/nologin\nagent:x:{SANDBOX_UID}:{SANDBOX_UID}:agent:{SANDBOX_HOME}:/bin/bash\n" \
@@ -177,11 +180,14 @@ def check_reachable(root: Path) -> None:
 
 
 def prepare_trial_dir(trial_dir: Path, identity: HostIdentity) -> None:
-    """The trial's own /etc files and /tmp beside its workspace, everything the trial may write owned by it."""
+    """The trial's own /etc files, init shell and /tmp beside its workspace, everything the trial may write owned
+    by it (the init shell is ours, execute-only: see the module docstring)."""
     etc = trial_dir / "etc"
     etc.mkdir(mode=0o755)
     (etc / "passwd").write_text(_PASSWD)
     (etc / "group").write_text(_GROUP)
+    shutil.copyfile("/bin/bash", trial_dir / "init")
+    os.chmod(trial_dir / "init", 0o111)
     (trial_dir / "tmp").mkdir(mode=0o1777)
     os.chmod(trial_dir / "tmp", 0o1777)
     if identity.is_own_uid:
@@ -220,10 +226,11 @@ def bwrap_argv(binary: str, trial_dir: Path, command: str, *, status_fd: int, se
              "--ro-bind", str(trial_dir / "etc" / "group"), "/etc/group",
              "--proc", "/proc", "--dev", "/dev",
              "--bind", str(trial_dir / "tmp"), "/tmp",
+             "--ro-bind", str(trial_dir / "init"), INIT_SHELL,
              "--bind", str(trial_dir / "workspace"), SANDBOX_HOME, "--chdir", SANDBOX_HOME,
              "--remount-ro", "/dev", "--remount-ro", "/",  # last: both are tmpfs, which would hold files in host memory
              "--json-status-fd", str(status_fd), "--block-fd", str(setup_fd), "--as-pid-1",
-             "--", "/bin/bash", "-c", COMMAND_SHELL.replace("REPORT", str(report_fd)), "bash", command]
+             "--", INIT_SHELL, "-c", COMMAND_SHELL.replace("REPORT", str(report_fd)), "bash", command]
     return argv
 
 
