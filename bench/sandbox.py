@@ -30,7 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, package_versions, wait_for_quiet_machine, write_report  # noqa: E402
 
 from safehub.agents import Sandbox, SandboxLimits, ScenarioFile  # noqa: E402
-from safehub.agents.bwrap import SANDBOX_ENV, bwrap_argv, find_bwrap, report_channel, setup_signal  # noqa: E402
+from safehub.agents.bwrap import (  # noqa: E402
+    SANDBOX_ENV,
+    bwrap_argv,
+    find_bwrap,
+    install_init_shell,
+    report_channel,
+    setup_signal,
+)
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "sandbox.json"
 TARGET_TRIAL_MS = 50.0
@@ -86,6 +93,7 @@ def measure_bare_bwrap(root: Path, commands: int) -> list[float]:
         (trial_dir / part).mkdir()
     (trial_dir / "etc" / "passwd").write_text("agent:x:1000:1000::/home/agent:/bin/bash\n")
     (trial_dir / "etc" / "group").write_text("agent:x:1000:\n")
+    install_init_shell(trial_dir)
     status_read, status_write = os.pipe()
     durations = []
     try:

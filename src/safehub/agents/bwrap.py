@@ -186,8 +186,7 @@ def prepare_trial_dir(trial_dir: Path, identity: HostIdentity) -> None:
     etc.mkdir(mode=0o755)
     (etc / "passwd").write_text(_PASSWD)
     (etc / "group").write_text(_GROUP)
-    shutil.copyfile("/bin/bash", trial_dir / "init")
-    os.chmod(trial_dir / "init", 0o111)
+    install_init_shell(trial_dir)
     (trial_dir / "tmp").mkdir(mode=0o1777)
     os.chmod(trial_dir / "tmp", 0o1777)
     if identity.is_own_uid:
@@ -196,6 +195,12 @@ def prepare_trial_dir(trial_dir: Path, identity: HostIdentity) -> None:
             os.chown(directory, identity.uid, identity.gid)
             for name in names:
                 os.chown(os.path.join(directory, name), identity.uid, identity.gid, follow_symlinks=False)
+
+
+def install_init_shell(trial_dir: Path) -> None:
+    """The execute-only copy of bash that runs as the trial's pid 1 (bound at `INIT_SHELL`): not dumpable, untraceable."""
+    shutil.copyfile("/bin/bash", trial_dir / "init")
+    os.chmod(trial_dir / "init", 0o111)
 
 
 def _walk_writable(trial_dir: Path):
