@@ -18,7 +18,19 @@ from sqlalchemy.engine import Engine
 from safehub.store import queries
 from safehub.store.schema import runs, samples
 
-RUNS_READ_PER_MODEL = 50  # how far back a model's history is searched, as the jailbreaks page does
+RUNS_READ_PER_MODEL = 50  # how far back a model's history is searched, here and on the jailbreaks page
+
+
+def run_histories(engine: Engine) -> dict[str, list[dict]]:
+    """Each model's runs with results, newest first and at most RUNS_READ_PER_MODEL of them, by model spec."""
+    query = select(runs).where(runs.c.n_trials > 0).order_by(runs.c.model_spec, desc(runs.c.started_at))
+    history: dict[str, list[dict]] = {}
+    with engine.connect() as connection:
+        for row in connection.execute(query):
+            model_runs = history.setdefault(row.model_spec, [])
+            if len(model_runs) < RUNS_READ_PER_MODEL:
+                model_runs.append(row._asdict())
+    return history
 
 
 def is_in_category(metric: dict, category: str) -> bool:
@@ -35,17 +47,13 @@ def newest_runs_with(engine: Engine, category: str) -> list[tuple[dict, dict]]:
     suites_query = (select(samples.c.suite).distinct()
                     .where(or_(samples.c.category.in_(above), samples.c.category.startswith(f"{category}/",
                                                                                             autoescape=True))))
-    history_query = select(runs).where(runs.c.n_trials > 0).order_by(runs.c.model_spec, desc(runs.c.started_at))
     with engine.connect() as connection:
         suite_names = set(connection.execute(suites_query).scalars())
-        if not suite_names:
-            return []
-        history: dict[str, list[dict]] = {}
-        for row in connection.execute(history_query):
-            history.setdefault(row.model_spec, []).append(row._asdict())
+    if not suite_names:
+        return []
     found = []
-    for model_runs in history.values():
-        for run in model_runs[:RUNS_READ_PER_MODEL]:
+    for model_runs in run_histories(engine).values():
+        for run in model_runs:
             if not any(suite.get("name") in suite_names for suite in run["suites"] or []):
                 continue
             summary = queries.cached_run_summary(engine, run["id"])
